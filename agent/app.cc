@@ -1,0 +1,270 @@
+#include "agent/app.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/file_util.h"
+#include "core/log.h"
+#include "exporters/prometheus/exposition.h"
+#include "exporters/prometheus/http_server.h"
+
+namespace foreshock {
+
+namespace {
+
+class FailedCollector final : public Collector {
+ public:
+  explicit FailedCollector(std::string error) : error_(std::move(error)) {}
+  Status collect(MetricSet&) override { return makeError(error_); }
+
+ private:
+  std::string error_;
+};
+
+}  // namespace
+
+ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) {
+  ConfigLoad load;
+  if (cl.config_file) {
+    load = loadConfigFile(*cl.config_file, registry);
+  } else {
+    load.config = defaultConfig(registry);
+  }
+  if (!load.config) return load;
+  AgentConfig& cfg = *load.config;
+  for (const auto& name : cl.enable) {
+    if (auto* c = cfg.collector(name)) c->enabled = true;
+  }
+  for (const auto& name : cl.disable) {
+    if (auto* c = cfg.collector(name)) c->enabled = false;
+  }
+  if (!cl.listen_addresses.empty()) cfg.web.values["listen_addresses"] = cl.listen_addresses;
+  for (const auto& addr : cfg.web.getStringList("listen_addresses")) {
+    if (auto la = parseListenAddress(addr); !la) {
+      load.errors.push_back(cfg.source + ": web.listen_addresses: " + la.error().message);
+    }
+  }
+  if (cl.log_level) {
+    if (!log::parseLevel(*cl.log_level)) {
+      load.errors.push_back("--log.level: expected debug, info, warn or error, got \"" + *cl.log_level + "\"");
+    } else {
+      cfg.log.values["level"] = *cl.log_level;
+    }
+  }
+  if (!load.errors.empty()) load.config.reset();
+  return load;
+}
+
+std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
+                                                const HostPaths& paths) {
+  std::vector<ScheduledCollector> out;
+  for (const auto& cc : cfg.collectors) {
+    if (!cc.enabled) continue;
+    const CollectorInfo* info = registry.find(cc.name);
+    if (info == nullptr) continue;
+    CollectorContext ctx;
+    ctx.name = cc.name;
+    ctx.paths = paths;
+    ctx.config = cc.section;
+    ScheduledCollector sc;
+    sc.name = cc.name;
+    sc.interval = cc.interval;
+    sc.timeout = cc.timeout;
+    std::string error;
+    try {
+      auto made = info->factory(ctx);
+      if (made) {
+        sc.collector = std::move(*made);
+      } else {
+        error = made.error().message;
+      }
+    } catch (const std::exception& e) {
+      error = std::string("exception while starting: ") + e.what();
+    }
+    if (!sc.collector) {
+      log::error(cc.name, "collector could not start: " + error);
+      sc.collector = std::make_unique<FailedCollector>("collector could not start: " + error);
+    }
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
+namespace {
+
+void printErrors(const ConfigLoad& load) {
+  for (const auto& e : load.errors) std::fprintf(stderr, "foreshock: %s\n", e.c_str());
+}
+
+void applyLogLevel(const AgentConfig& cfg) {
+  if (auto l = log::parseLevel(cfg.log.getString("level"))) log::setLevel(*l);
+}
+
+HttpServerOptions webOptions(const AgentConfig& cfg) {
+  HttpServerOptions o;
+  o.listen_addresses = cfg.web.getStringList("listen_addresses");
+  o.max_connections = static_cast<unsigned>(cfg.web.getInt("max_connections"));
+  o.max_connections_per_ip = static_cast<unsigned>(cfg.web.getInt("max_connections_per_ip"));
+  o.idle_timeout = cfg.web.getDuration("idle_timeout");
+  return o;
+}
+
+}  // namespace
+
+int runServe(const CommandLine& cl, const Registry& registry) {
+  // Signals are taken synchronously by this thread (sigwait); every thread started below
+  // inherits the blocked mask, so no collector or HTTP thread is interrupted by them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto load = loadEffectiveConfig(cl, registry);
+  if (!load.config) {
+    printErrors(load);
+    return 1;
+  }
+  AgentConfig cfg = std::move(*load.config);
+  applyLogLevel(cfg);
+  log::info("agent", "starting foreshock " + buildInfo().version + " (" + buildInfo().revision +
+                         ") with config " + cfg.source);
+
+  SnapshotStore store;
+  auto sched = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
+  Scheduler* current = sched.get();
+  std::mutex sched_mu;
+  auto ready = [&]() {
+    std::lock_guard<std::mutex> l(sched_mu);
+    return current->ready();
+  };
+  auto server = HttpServer::start(webOptions(cfg), &store, ready);
+  if (!server) {
+    log::error("web", server.error().message);
+    return 1;
+  }
+  for (const auto& a : (*server)->boundAddresses()) log::info("web", "listening on " + a);
+  sched->start();
+
+  int rc = 0;
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::info("agent", "SIGHUP: reloading configuration");
+      auto next = loadEffectiveConfig(cl, registry);
+      if (!next.config) {
+        for (const auto& e : next.errors) log::error("config", e);
+        log::error("agent", "new configuration rejected; the running configuration stays in effect");
+        continue;
+      }
+      if (next.config->web.getStringList("listen_addresses") != cfg.web.getStringList("listen_addresses")) {
+        log::warn("agent", "web.listen_addresses changed; the new addresses take effect after a restart");
+      }
+      cfg = std::move(*next.config);
+      applyLogLevel(cfg);
+      auto replacement = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
+      replacement->adoptFrom(*sched);
+      sched->stop();
+      replacement->start();
+      {
+        std::lock_guard<std::mutex> l(sched_mu);
+        current = replacement.get();
+      }
+      sched = std::move(replacement);
+      log::info("agent", "configuration reloaded from " + cfg.source);
+      continue;
+    }
+    log::info("agent", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+    break;
+  }
+  sched->stop();
+  server->reset();
+  log::info("agent", "stopped");
+  return rc;
+}
+
+namespace {
+Result<SnapshotPtr> collectOnce(const CommandLine& cl, const Registry& registry, AgentConfig* out_cfg) {
+  auto load = loadEffectiveConfig(cl, registry);
+  if (!load.config) {
+    std::string msg;
+    for (const auto& e : load.errors) msg += (msg.empty() ? "" : "\n") + e;
+    return makeError(msg);
+  }
+  applyLogLevel(*load.config);
+  SnapshotStore store;
+  Scheduler sched(buildCollectors(*load.config, registry, cl.paths), &store);
+  sched.runOnce();
+  if (out_cfg != nullptr) *out_cfg = std::move(*load.config);
+  return store.load();
+}
+}  // namespace
+
+int runCollect(const CommandLine& cl, const Registry& registry, const std::string& output) {
+  auto snap = collectOnce(cl, registry, nullptr);
+  if (!snap) {
+    std::fprintf(stderr, "foreshock: %s\n", snap.error().message.c_str());
+    return 1;
+  }
+  std::string text = renderText((*snap)->families);
+  if (output.empty() || output == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  if (auto st = writeFileAtomic(output, text); !st) {
+    std::fprintf(stderr, "foreshock: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int runCheck(const CommandLine& cl, const Registry& registry, const std::string& format) {
+  auto snap = collectOnce(cl, registry, nullptr);
+  if (!snap) {
+    std::fprintf(stderr, "foreshock: %s\n", snap.error().message.c_str());
+    return 3;
+  }
+  int rc = 0;
+  if (format == "json") std::printf("{\"collectors\":[");
+  bool first = true;
+  for (const auto& c : (*snap)->collectors) {
+    if (!c.success) rc = 3;
+    if (format == "json") {
+      std::printf("%s{\"name\":\"%s\",\"success\":%s}", first ? "" : ",", c.name.c_str(),
+                  c.success ? "true" : "false");
+    } else {
+      std::printf("%-10s %s%s\n", c.name.c_str(), c.success ? "OK" : "FAILED: ", c.last_error.c_str());
+    }
+    first = false;
+  }
+  if (format == "json") std::printf("]}\n");
+  return rc;
+}
+
+int runListCollectors(const Registry& registry, const std::string& format) {
+  if (format == "json") {
+    std::printf("[");
+    bool first = true;
+    for (const auto& c : registry.list()) {
+      std::printf("%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\"}",
+                  first ? "" : ",", c.name.c_str(), c.enabled_by_default ? "true" : "false",
+                  formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str());
+      first = false;
+    }
+    std::printf("]\n");
+    return 0;
+  }
+  std::printf("%-10s %-8s %-9s %s\n", "NAME", "DEFAULT", "INTERVAL", "DESCRIPTION");
+  for (const auto& c : registry.list()) {
+    std::printf("%-10s %-8s %-9s %s\n", c.name.c_str(), c.enabled_by_default ? "enabled" : "disabled",
+                formatDuration(c.default_interval).c_str(), c.description.c_str());
+  }
+  return 0;
+}
+
+}  // namespace foreshock

@@ -1,0 +1,43 @@
+// The composition root: builds collectors from the registry and config, and runs the
+// subcommands. Only the agent knows collectors, health and exporters together.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config.h"
+#include "agent/scheduler.h"
+#include "collectors/registry.h"
+#include "core/host_paths.h"
+
+namespace foreshock {
+
+// Options that come from the command line and override the config file.
+struct CommandLine {
+  std::optional<std::string> config_file;
+  bool check_config = false;
+  HostPaths paths;
+  std::optional<std::string> log_level;
+  std::vector<std::string> enable;   // --collector.NAME
+  std::vector<std::string> disable;  // --no-collector.NAME
+  std::vector<std::string> listen_addresses;
+};
+
+// Loads the config named on the command line (or the defaults) and applies flag overrides.
+// Errors are printed by the caller, one per line.
+ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry);
+
+// Creates every enabled collector. A collector whose construction fails is replaced by one
+// that reports that error on every run, so the failure is visible as
+// foreshock_collector_success 0 and the rest keep running.
+std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
+                                                const HostPaths& paths);
+
+int runServe(const CommandLine& cl, const Registry& registry);
+int runCollect(const CommandLine& cl, const Registry& registry, const std::string& output);
+int runCheck(const CommandLine& cl, const Registry& registry, const std::string& format);
+int runListCollectors(const Registry& registry, const std::string& format);
+
+}  // namespace foreshock

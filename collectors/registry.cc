@@ -1,0 +1,31 @@
+#include "collectors/registry.h"
+
+#include <algorithm>
+
+#include "collectors/self/self_collector.h"
+
+namespace foreshock {
+
+Status Registry::add(CollectorInfo info) {
+  if (find(info.name) != nullptr) return makeError("collector registered twice: " + info.name);
+  if (!info.factory) return makeError("collector " + info.name + " has no factory");
+  auto pos = std::lower_bound(entries_.begin(), entries_.end(), info.name,
+                              [](const CollectorInfo& e, const std::string& n) { return e.name < n; });
+  entries_.insert(pos, std::move(info));
+  return Status::Ok();
+}
+
+const CollectorInfo* Registry::find(const std::string& name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+Registry builtinRegistry() {
+  Registry r;
+  // One line per collector. Keep this list sorted by name.
+  (void)r.add(selfCollectorInfo());
+  return r;
+}
+
+}  // namespace foreshock

@@ -1,0 +1,233 @@
+#include "exporters/prometheus/http_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/file_util.h"
+#include "core/log.h"
+
+namespace foreshock {
+
+struct HttpServer::Impl {
+  const SnapshotStore* store = nullptr;
+  std::function<bool()> ready;
+  ExpositionCache cache;
+  std::atomic<std::uint64_t>* requests = nullptr;
+};
+
+namespace {
+
+constexpr const char* kLanding =
+    "<!DOCTYPE html>\n<html><head><title>foreshock</title></head><body>\n"
+    "<h1>foreshock</h1>\n<p>Hardware and network health agent.</p>\n"
+    "<ul><li><a href=\"/metrics\">Metrics</a></li>"
+    "<li><a href=\"/-/healthy\">Health</a></li><li><a href=\"/-/ready\">Readiness</a></li></ul>\n"
+    "</body></html>\n";
+
+MHD_Result queue(MHD_Connection* conn, unsigned status, const std::string& body,
+                 const char* content_type, const char* encoding = nullptr,
+                 const char* allow = nullptr) {
+  MHD_Response* resp = MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  if (resp == nullptr) return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  if (encoding != nullptr) {
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  if (allow != nullptr) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+  MHD_Result r = MHD_queue_response(conn, status, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+bool acceptsGzip(MHD_Connection* conn) {
+  const char* ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+  if (ae == nullptr) return false;
+  for (const auto& part : split(ae, ',')) {
+    auto p = trim(part);
+    auto semi = p.find(';');
+    auto coding = trim(p.substr(0, semi));
+    if (coding != "gzip" && coding != "*") continue;
+    if (semi != std::string_view::npos) {
+      auto params = p.substr(semi + 1);
+      auto q = params.find("q=");
+      if (q != std::string_view::npos) {
+        auto v = parseDouble(trim(params.substr(q + 2)));
+        if (v && *v <= 0) return false;
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+MHD_Result handle(void* cls, MHD_Connection* conn, const char* url, const char* method,
+                  const char* /*version*/, const char* /*upload_data*/,
+                  size_t* /*upload_data_size*/, void** con_cls) {
+  auto* impl = static_cast<HttpServer::Impl*>(cls);
+  // MHD calls the handler once when the headers arrive and again per body chunk. We answer on
+  // the first call: none of our endpoints takes a body.
+  if (*con_cls == nullptr) *con_cls = impl;
+  impl->requests->fetch_add(1, std::memory_order_relaxed);
+  std::string_view m(method), u(url);
+  bool get_or_head = (m == MHD_HTTP_METHOD_GET || m == MHD_HTTP_METHOD_HEAD);
+  bool known = (u == "/" || u == "/metrics" || u == "/-/healthy" || u == "/-/ready");
+  if (!known) return queue(conn, MHD_HTTP_NOT_FOUND, "404 page not found\n", "text/plain; charset=utf-8");
+  if (!get_or_head) {
+    return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "405 method not allowed\n",
+                 "text/plain; charset=utf-8", nullptr, "GET, HEAD");
+  }
+  if (u == "/") return queue(conn, MHD_HTTP_OK, kLanding, "text/html; charset=utf-8");
+  if (u == "/-/healthy") return queue(conn, MHD_HTTP_OK, "Healthy\n", "text/plain; charset=utf-8");
+  if (u == "/-/ready") {
+    bool ok = impl->ready ? impl->ready() : true;
+    return queue(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                 ok ? "Ready\n" : "Not ready: first collection not finished\n",
+                 "text/plain; charset=utf-8");
+  }
+  auto rendered = impl->cache.get(impl->store->load());
+  if (acceptsGzip(conn) && !rendered->gzip.empty()) {
+    return queue(conn, MHD_HTTP_OK, rendered->gzip, kExpositionContentType, "gzip");
+  }
+  return queue(conn, MHD_HTTP_OK, rendered->text, kExpositionContentType);
+}
+
+void mhdLog(void* /*cls*/, const char* fmt, va_list ap) {
+  char buf[512];
+  std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  std::string_view s(buf);
+  log::debug("http", trim(s));
+}
+
+std::string formatAddress(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+  inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+  return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+}
+
+Result<int> bindListen(const ListenAddress& la, const std::string& spec) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  hints.ai_family = AF_UNSPEC;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(la.port);
+  const char* host = la.host.empty() ? "::" : la.host.c_str();
+  int gai = getaddrinfo(host, port.c_str(), &hints, &res);
+  if (gai != 0) return makeError("listen address " + spec + ": " + gai_strerror(gai));
+  int fd = -1;
+  std::string last_err = "no usable address";
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last_err = std::strerror(errno);
+      continue;
+    }
+    int one = 1, zero = 0;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ai->ai_family == AF_INET6) {
+      // ":port" means every address of both families; an explicit v6 address means v6 only.
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, la.host.empty() ? &zero : &one, sizeof(int));
+    }
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 128) == 0) break;
+    last_err = std::strerror(errno);
+    ::close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) return makeError("listen address " + spec + ": " + last_err);
+  return fd;
+}
+
+}  // namespace
+
+Result<ListenAddress> parseListenAddress(const std::string& s) {
+  ListenAddress la;
+  std::string port;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+      return makeError("listen address \"" + s + "\": expected [v6-address]:port");
+    }
+    la.host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+    in6_addr tmp{};
+    if (inet_pton(AF_INET6, la.host.c_str(), &tmp) != 1) {
+      return makeError("listen address \"" + s + "\": \"" + la.host + "\" is not an IPv6 address");
+    }
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos) {
+      return makeError("listen address \"" + s + "\": expected host:port, [v6]:port or :port");
+    }
+    la.host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+    if (la.host.find(':') != std::string::npos) {
+      return makeError("listen address \"" + s + "\": put IPv6 addresses in brackets, e.g. [::1]:19100");
+    }
+  }
+  auto p = parseUint(port);
+  if (!p || *p > 65535) {
+    return makeError("listen address \"" + s + "\": port \"" + port + "\" is not a number from 0 to 65535");
+  }
+  la.port = static_cast<std::uint16_t>(*p);
+  return la;
+}
+
+HttpServer::~HttpServer() {
+  for (auto* d : daemons_) MHD_stop_daemon(d);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options,
+                                                      const SnapshotStore* store,
+                                                      std::function<bool()> ready) {
+  std::unique_ptr<HttpServer> srv(new HttpServer());
+  srv->impl_ = std::make_unique<Impl>();
+  srv->impl_->store = store;
+  srv->impl_->ready = std::move(ready);
+  srv->impl_->requests = &srv->requests_;
+  if (options.listen_addresses.empty()) return makeError("no listen address given");
+  for (const auto& spec : options.listen_addresses) {
+    auto la = parseListenAddress(spec);
+    if (!la) return la.error();
+    auto fd = bindListen(*la, spec);
+    if (!fd) return fd.error();
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    ::getsockname(*fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    MHD_Daemon* d = MHD_start_daemon(
+        flags, 0, nullptr, nullptr, &handle, srv->impl_.get(),
+        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(options.max_connections),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(options.max_connections_per_ip),
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        static_cast<unsigned>(std::max<long long>(1, options.idle_timeout.count() / 1000)),
+        MHD_OPTION_EXTERNAL_LOGGER, &mhdLog, nullptr, MHD_OPTION_END);
+    if (d == nullptr) {
+      ::close(*fd);
+      return makeError("listen address " + spec + ": libmicrohttpd failed to start");
+    }
+    // From here MHD owns the socket and closes it in MHD_stop_daemon.
+    srv->daemons_.push_back(d);
+    srv->bound_.push_back(formatAddress(ss));
+  }
+  return srv;
+}
+
+}  // namespace foreshock

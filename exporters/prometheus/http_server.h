@@ -1,0 +1,65 @@
+// The scrape endpoint: libmicrohttpd (not prometheus-cpp's civetweb exposer, which under
+// Debian has no IPv6 and crashes on TLS with OpenSSL 3). One MHD daemon per listen address,
+// each with its own epoll thread, so a slow or silent client never blocks other scrapes.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/snapshot.h"
+#include "exporters/prometheus/exposition.h"
+
+struct MHD_Daemon;
+
+namespace foreshock {
+
+struct ListenAddress {
+  std::string host;  // numeric or name; "" means every address (dual-stack)
+  std::uint16_t port = 0;
+};
+
+// Parses "host:port", "[v6]:port" or ":port". Errors name the address and what is wrong.
+Result<ListenAddress> parseListenAddress(const std::string& s);
+
+struct HttpServerOptions {
+  std::vector<std::string> listen_addresses{":19100"};
+  unsigned max_connections = 64;
+  unsigned max_connections_per_ip = 16;
+  Duration idle_timeout = std::chrono::seconds(30);
+};
+
+// Thread-safety: start() and the destructor from one thread; boundAddresses() from any.
+// Handlers run on MHD's threads and only read the SnapshotStore.
+class HttpServer {
+ public:
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds every address (port 0 picks a free port) and starts serving. `ready` answers
+  // /-/ready (true once the first collection is published).
+  static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options,
+                                                   const SnapshotStore* store,
+                                                   std::function<bool()> ready);
+
+  // "127.0.0.1:43125", "[::1]:43125": the addresses actually bound.
+  const std::vector<std::string>& boundAddresses() const { return bound_; }
+  std::uint64_t requestsServed() const { return requests_.load(); }
+
+  // Internal: the request handler state (public for the C callback).
+  struct Impl;
+
+ private:
+  HttpServer() = default;
+  std::vector<MHD_Daemon*> daemons_;
+  std::vector<std::string> bound_;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<std::uint64_t> requests_{0};
+};
+
+}  // namespace foreshock
