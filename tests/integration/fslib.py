@@ -1,0 +1,180 @@
+"""Shared helpers for foreshock's integration tests (stdlib only).
+
+Every test is a plain script: it exits non-zero on failure. Tools a test needs are required:
+a missing tool fails loudly (require_tool), it never skips silently.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN = os.environ.get("FORESHOCK_BIN", "")
+SOURCE_DIR = os.environ.get("FORESHOCK_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SHARED_DATA = os.environ.get("FORESHOCK_SHARED_DATA", os.path.join(SOURCE_DIR, "..", "shared", "data"))
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def require_tool(name):
+    path = shutil.which(name)
+    if not path:
+        fail(f"required tool '{name}' is not installed (run scripts/install-deps.sh test)")
+    return path
+
+
+def require_root():
+    if os.geteuid() != 0:
+        fail("this test needs root (namespaces/mounts); CI runs as root")
+
+
+def run(cmd, check_rc=True, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check_rc and p.returncode != 0:
+        fail(f"{cmd!r} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    fail(f"timed out after {timeout}s waiting for {what}")
+
+
+class Agent:
+    """Runs `foreshock serve` with the given arguments, learns the bound address from its log."""
+
+    def __init__(self, args, env=None, netns=None):
+        if not BIN:
+            fail("FORESHOCK_BIN is not set")
+        self.log_path = tempfile.mktemp(prefix="foreshock-agent-", suffix=".log")
+        self.log = open(self.log_path, "w+")
+        cmd = [BIN] + list(args)
+        if netns:
+            cmd = ["ip", "netns", "exec", netns] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.addresses = wait_for(self._bound, timeout=10, what="the agent to log its listen address")
+
+    def _bound(self):
+        if self.proc.poll() is not None:
+            fail(f"agent exited early with {self.proc.returncode}:\n{self.output()}")
+        found = re.findall(r'msg="listening on ([^"]+)"', self.output())
+        return found or None
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def url(self, path="/metrics", index=0):
+        return f"http://{self.addresses[index]}{path}"
+
+    def get(self, path="/metrics", index=0, headers=None, timeout=5):
+        req = urllib.request.Request(self.url(path, index), headers=headers or {})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+
+    def metrics(self, index=0):
+        return self.get("/metrics", index)[2].decode()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=5):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
+
+
+def parse_metrics(text):
+    """Returns {(name, frozenset(labels.items())): value} for every sample line."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)', line)
+        if not m:
+            fail(f"unparsable exposition line: {line!r}")
+        labels = {}
+        if m.group(3):
+            for lm in re.finditer(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(3)):
+                labels[lm.group(1)] = lm.group(2)
+        out[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
+    return out
+
+
+def value(metrics, name, **labels):
+    """The value of the one series `name` whose labels include `labels`; None if absent."""
+    found = [v for (n, ls), v in metrics.items() if n == name and set(labels.items()) <= set(ls)]
+    if len(found) > 1:
+        fail(f"{name}{labels} matches {len(found)} series")
+    return found[0] if found else None
+
+
+def promtool_check(text):
+    promtool = require_tool("promtool")
+    p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+    if p.returncode != 0:
+        fail(f"promtool check metrics failed:\n{p.stdout}{p.stderr}")
+    return p
+
+
+class Netns:
+    """A network namespace removed on exit, even when the test fails."""
+
+    def __init__(self, name):
+        self.name = name
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        run(["ip", "netns", "add", name])
+        self.exec(["ip", "link", "set", "lo", "up"])
+
+    def exec(self, cmd, check_rc=True, **kw):
+        return run(["ip", "netns", "exec", self.name] + list(cmd), check_rc=check_rc, **kw)
+
+    def close(self):
+        subprocess.run(["ip", "netns", "pids", self.name], capture_output=True)
+        pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
