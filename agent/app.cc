@@ -48,7 +48,8 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
   }
   if (cl.log_level) {
     if (!log::parseLevel(*cl.log_level)) {
-      load.errors.push_back("--log.level: expected debug, info, warn or error, got \"" + *cl.log_level + "\"");
+      load.errors.push_back("--log.level: expected debug, info, warn or error, got \"" +
+                            *cl.log_level + "\"");
     } else {
       cfg.log.values["level"] = *cl.log_level;
     }
@@ -159,15 +160,19 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       auto next = loadEffectiveConfig(cl, registry);
       if (!next.config) {
         for (const auto& e : next.errors) log::error("config", e);
-        log::error("agent", "new configuration rejected; the running configuration stays in effect");
+        log::error("agent",
+                   "new configuration rejected; the running configuration stays in effect");
         continue;
       }
-      if (next.config->web.getStringList("listen_addresses") != cfg.web.getStringList("listen_addresses")) {
-        log::warn("agent", "web.listen_addresses changed; the new addresses take effect after a restart");
+      if (next.config->web.getStringList("listen_addresses") !=
+          cfg.web.getStringList("listen_addresses")) {
+        log::warn("agent",
+                  "web.listen_addresses changed; the new addresses take effect after a restart");
       }
       cfg = std::move(*next.config);
       applyLogLevel(cfg);
-      auto replacement = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
+      auto replacement =
+          std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
       replacement->adoptFrom(*sched);
       sched->stop();
       replacement->start();
@@ -179,7 +184,8 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       log::info("agent", "configuration reloaded from " + cfg.source);
       continue;
     }
-    log::info("agent", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+    log::info("agent", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                           ", shutting down");
     break;
   }
   sched->stop();
@@ -189,7 +195,8 @@ int runServe(const CommandLine& cl, const Registry& registry) {
 }
 
 namespace {
-Result<SnapshotPtr> collectOnce(const CommandLine& cl, const Registry& registry, AgentConfig* out_cfg) {
+Result<SnapshotPtr> collectOnce(const CommandLine& cl, const Registry& registry,
+                                AgentConfig* out_cfg) {
   auto load = loadEffectiveConfig(cl, registry);
   if (!load.config) {
     std::string msg;
@@ -238,7 +245,8 @@ int runCheck(const CommandLine& cl, const Registry& registry, const std::string&
       std::printf("%s{\"name\":\"%s\",\"success\":%s}", first ? "" : ",", c.name.c_str(),
                   c.success ? "true" : "false");
     } else {
-      std::printf("%-10s %s%s\n", c.name.c_str(), c.success ? "OK" : "FAILED: ", c.last_error.c_str());
+      std::printf("%-10s %s%s\n", c.name.c_str(),
+                  c.success ? "OK" : "FAILED: ", c.last_error.c_str());
     }
     first = false;
   }
@@ -251,9 +259,10 @@ int runListCollectors(const Registry& registry, const std::string& format) {
     std::printf("[");
     bool first = true;
     for (const auto& c : registry.list()) {
-      std::printf("%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\"}",
-                  first ? "" : ",", c.name.c_str(), c.enabled_by_default ? "true" : "false",
-                  formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str());
+      std::printf(
+          "%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\"}",
+          first ? "" : ",", c.name.c_str(), c.enabled_by_default ? "true" : "false",
+          formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str());
       first = false;
     }
     std::printf("]\n");
@@ -261,7 +270,8 @@ int runListCollectors(const Registry& registry, const std::string& format) {
   }
   std::printf("%-10s %-8s %-9s %s\n", "NAME", "DEFAULT", "INTERVAL", "DESCRIPTION");
   for (const auto& c : registry.list()) {
-    std::printf("%-10s %-8s %-9s %s\n", c.name.c_str(), c.enabled_by_default ? "enabled" : "disabled",
+    std::printf("%-10s %-8s %-9s %s\n", c.name.c_str(),
+                c.enabled_by_default ? "enabled" : "disabled",
                 formatDuration(c.default_interval).c_str(), c.description.c_str());
   }
   return 0;

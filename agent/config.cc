@@ -25,7 +25,8 @@ CollectorConfig* AgentConfig::collector(const std::string& name) {
 
 const std::vector<SectionSchema>& topLevelSchemas() {
   static const std::vector<SectionSchema> schemas = {
-      {"web", "The HTTP endpoint Prometheus scrapes.",
+      {"web",
+       "The HTTP endpoint Prometheus scrapes.",
        {
            opt::stringList("listen_addresses", {":19100"},
                            "Addresses to serve on: host:port, [v6-address]:port or :port (every "
@@ -38,21 +39,25 @@ const std::vector<SectionSchema>& topLevelSchemas() {
            opt::duration("idle_timeout", 30s, 1s, 1h,
                          "Close a connection that sends nothing for this long."),
        }},
-      {"state", "Where the agent keeps its local history.",
+      {"state",
+       "Where the agent keeps its local history.",
        {
            opt::string("directory", "/var/lib/foreshock",
                        "State directory (history of the counters that predict failure)."),
            opt::duration("save_interval", 5min, 10s, 24h,
                          "How often the history is written to disk (also written on shutdown)."),
        }},
-      {"log", "Logging to standard error.",
+      {"log",
+       "Logging to standard error.",
        {
            opt::enumeration("level", "info", {"debug", "info", "warn", "error"},
                             "Minimum level of log lines. --log.level overrides it."),
        }},
-      {"health", "The health engine that turns collected signals into findings.",
+      {"health",
+       "The health engine that turns collected signals into findings.",
        {
-           opt::boolean("enabled", true, "Evaluate health rules and export foreshock_health_* series."),
+           opt::boolean("enabled", true,
+                        "Evaluate health rules and export foreshock_health_* series."),
        }},
   };
   return schemas;
@@ -123,7 +128,8 @@ std::optional<ConfigSection> convertMap(const Ctx& ctx, const std::vector<Option
   for (const auto& kv : n) {
     std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
     std::string key = path.empty() ? k : path + "." + k;
-    auto it = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == k; });
+    auto it =
+        std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == k; });
     if (it == specs.end()) {
       ctx.error(kv.first, key, "unknown key (known keys: " + knownKeys(specs) + ")");
       ok = false;
@@ -155,14 +161,16 @@ std::optional<ConfigValue> convert(const Ctx& ctx, const OptionSpec& spec, const
   };
   auto range = [&](double v, const std::string& shown) -> bool {
     if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
-      std::string lo = spec.min ? (spec.type == OptionType::kDuration
-                                       ? formatDuration(Duration(static_cast<long long>(*spec.min * 1000)))
-                                       : fmtNum(*spec.min))
-                                : "-inf";
-      std::string hi = spec.max ? (spec.type == OptionType::kDuration
-                                       ? formatDuration(Duration(static_cast<long long>(*spec.max * 1000)))
-                                       : fmtNum(*spec.max))
-                                : "inf";
+      std::string lo =
+          spec.min ? (spec.type == OptionType::kDuration
+                          ? formatDuration(Duration(static_cast<long long>(*spec.min * 1000)))
+                          : fmtNum(*spec.min))
+                   : "-inf";
+      std::string hi =
+          spec.max ? (spec.type == OptionType::kDuration
+                          ? formatDuration(Duration(static_cast<long long>(*spec.max * 1000)))
+                          : fmtNum(*spec.max))
+                   : "inf";
       ctx.error(n, key, shown + " is out of range (minimum " + lo + ", maximum " + hi + ")");
       return false;
     }
@@ -309,8 +317,8 @@ std::vector<OptionSpec> fullCollectorSchema(const CollectorInfo& info) {
 AgentConfig defaultConfig(const Registry& registry) {
   AgentConfig cfg;
   for (const auto& info : registry.list()) {
-    cfg.collectors.push_back(
-        collectorFromSection(info, defaultsFor(fullCollectorSchema(info), "collectors." + info.name)));
+    cfg.collectors.push_back(collectorFromSection(
+        info, defaultsFor(fullCollectorSchema(info), "collectors." + info.name)));
   }
   for (const auto& s : topLevelSchemas()) {
     auto sec = defaultsFor(s.options, s.name);
@@ -341,7 +349,8 @@ ConfigLoad parseConfig(const std::string& text, const std::string& source,
     return load;
   }
   if (!root.IsMap()) {
-    ctx.error(root, "(top level)", "expected a map with keys collectors, web, state, log, health, " + got(root));
+    ctx.error(root, "(top level)",
+              "expected a map with keys collectors, web, state, log, health, " + got(root));
     return load;
   }
   std::string known = "collectors";
@@ -364,7 +373,8 @@ ConfigLoad parseConfig(const std::string& text, const std::string& source,
           ctx.error(ckv.first, "collectors." + name, "unknown collector (known: " + names + ")");
           continue;
         }
-        auto sec = convertMap(ctx, fullCollectorSchema(*info), ckv.second, "collectors." + name, true);
+        auto sec =
+            convertMap(ctx, fullCollectorSchema(*info), ckv.second, "collectors." + name, true);
         if (!sec) continue;
         auto cc = collectorFromSection(*info, std::move(*sec));
         if (cc.timeout > cc.interval) {
@@ -408,10 +418,12 @@ namespace {
 void renderOption(std::ostringstream& o, const OptionSpec& s, const std::string& prefix,
                   const std::string& format) {
   std::string key = prefix + s.name;
-  std::string def = s.default_value ? formatValue(*s.default_value) : (s.required ? "(required)" : "(none)");
+  std::string def =
+      s.default_value ? formatValue(*s.default_value) : (s.required ? "(required)" : "(none)");
   if (format == "man") {
     o << ".TP\n.B " << key << "\n(" << typeName(s) << ", default " << def;
-    if (s.min && s.max && s.type != OptionType::kDuration) o << ", " << fmtNum(*s.min) << " to " << fmtNum(*s.max);
+    if (s.min && s.max && s.type != OptionType::kDuration)
+      o << ", " << fmtNum(*s.min) << " to " << fmtNum(*s.max);
     o << ")\n" << s.doc << "\n";
   } else {
     o << "| `" << key << "` | " << typeName(s) << " | `" << def << "` | " << s.doc << " |\n";
@@ -426,7 +438,8 @@ std::string renderConfigReference(const Registry& registry, const std::string& f
     if (format == "man") {
       o << ".SS " << title << "\n" << doc << "\n";
     } else {
-      o << "\n### " << title << "\n\n" << doc << "\n\n| key | type | default | meaning |\n|---|---|---|---|\n";
+      o << "\n### " << title << "\n\n"
+        << doc << "\n\n| key | type | default | meaning |\n|---|---|---|---|\n";
     }
   };
   for (const auto& s : topLevelSchemas()) {

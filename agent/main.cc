@@ -32,9 +32,11 @@ int main(int argc, char** argv) {
   app.add_option("--path.sysfs", sysfs, "sysfs mount point")->capture_default_str();
   app.add_option("--path.procfs", procfs, "procfs mount point")->capture_default_str();
   app.add_option("--path.devfs", devfs, "devfs mount point")->capture_default_str();
-  app.add_option("--path.rootfs", rootfs, "root filesystem (for /etc files)")->capture_default_str();
+  app.add_option("--path.rootfs", rootfs, "root filesystem (for /etc files)")
+      ->capture_default_str();
   std::string log_level;
-  app.add_option("--log.level", log_level, "Log level: debug, info, warn, error (overrides log.level)");
+  app.add_option("--log.level", log_level,
+                 "Log level: debug, info, warn, error (overrides log.level)");
   app.add_option("--web.listen-address", cl.listen_addresses,
                  "Address to serve on: host:port, [v6]:port or :port; repeatable; port 0 picks a "
                  "free port (overrides web.listen_addresses)")
@@ -53,13 +55,15 @@ int main(int argc, char** argv) {
         ->group("Collectors");
   }
 
-  auto* serve = app.add_subcommand("serve", "Run the agent: collect on schedule and serve /metrics");
+  auto* serve =
+      app.add_subcommand("serve", "Run the agent: collect on schedule and serve /metrics");
   auto* collect = app.add_subcommand(
       "collect", "Run every enabled collector once and print the Prometheus exposition");
   std::string output;
-  collect->add_option("--output,-o", output,
-                      "Write to FILE atomically instead of stdout (for node_exporter's textfile "
-                      "collector)")
+  collect
+      ->add_option("--output,-o", output,
+                   "Write to FILE atomically instead of stdout (for node_exporter's textfile "
+                   "collector)")
       ->type_name("FILE");
   auto* check = app.add_subcommand("check", "Run every enabled collector once and report health");
   std::string check_format = "text";

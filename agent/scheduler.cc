@@ -63,7 +63,9 @@ std::string secs(double s) {
 
 // Logs the 1st, 2nd, 4th, 8th... consecutive failure, so a broken collector is visible but
 // never floods the log; the count says how many were folded in.
-bool shouldLogFailure(std::uint64_t n) { return (n & (n - 1)) == 0; }
+bool shouldLogFailure(std::uint64_t n) {
+  return (n & (n - 1)) == 0;
+}
 }  // namespace
 
 Scheduler::Scheduler(std::vector<ScheduledCollector> collectors, SnapshotStore* store,
@@ -82,7 +84,9 @@ Scheduler::Scheduler(std::vector<ScheduledCollector> collectors, SnapshotStore* 
   }
 }
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler() {
+  stop();
+}
 
 void Scheduler::adoptFrom(const Scheduler& previous) {
   for (auto& st : states_) {
@@ -115,6 +119,7 @@ void Scheduler::start() {
     std::lock_guard<std::mutex> l(ctl_mu_);
     stopping_ = false;
   }
+  life_ = std::make_shared<Life>();
   auto now = clock_.monotonic();
   for (auto& st : states_) {
     {
@@ -123,7 +128,7 @@ void Scheduler::start() {
       st->stopping = false;
       st->exited = false;
     }
-    runners_.emplace_back([this, st] { runnerLoop(st, false); });
+    runners_.emplace_back([this, st, life = life_] { runnerLoop(st, life, false); });
   }
   monitor_ = std::thread([this] { monitorLoop(false); });
 }
@@ -133,6 +138,7 @@ void Scheduler::runOnce() {
     std::lock_guard<std::mutex> l(ctl_mu_);
     stopping_ = false;
   }
+  life_ = std::make_shared<Life>();
   auto now = clock_.monotonic();
   for (auto& st : states_) {
     {
@@ -140,7 +146,7 @@ void Scheduler::runOnce() {
       st->next_due = now;
       st->exited = false;
     }
-    runners_.emplace_back([this, st] { runnerLoop(st, true); });
+    runners_.emplace_back([this, st, life = life_] { runnerLoop(st, life, true); });
   }
   monitorLoop(true);  // returns when every collector finished or timed out
   stop();
@@ -164,22 +170,29 @@ void Scheduler::stop() {
 void Scheduler::joinAll() {
   if (runners_.empty()) return;
   auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
+  std::vector<bool> done(runners_.size(), false);
   for (std::size_t i = 0; i < states_.size() && i < runners_.size(); ++i) {
     auto& st = states_[i];
     std::unique_lock<std::mutex> l(st->mu);
-    bool done = st->cv.wait_until(l, deadline, [&] { return st->exited; });
-    l.unlock();
-    if (done) {
+    done[i] = st->cv.wait_until(l, deadline, [&] { return st->exited; });
+  }
+  {
+    // From here on, a runner still inside collect() must not touch this scheduler.
+    std::unique_lock<std::shared_mutex> l(life_->mu);
+    life_->dead = true;
+  }
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    if (done[i]) {
       runners_[i].join();
     } else {
-      log::warn(st->name, "collector still running at shutdown; abandoning its thread");
-      runners_[i].detach();  // it holds a shared_ptr to its state and collector
+      log::warn(states_[i]->name, "collector still running at shutdown; abandoning its thread");
+      runners_[i].detach();  // it owns its state and collector through shared_ptrs
     }
   }
   runners_.clear();
 }
 
-void Scheduler::runnerLoop(std::shared_ptr<State> st, bool oneshot) {
+void Scheduler::runnerLoop(std::shared_ptr<State> st, std::shared_ptr<Life> life, bool oneshot) {
   for (;;) {
     {
       std::unique_lock<std::mutex> l(st->mu);
@@ -187,12 +200,17 @@ void Scheduler::runnerLoop(std::shared_ptr<State> st, bool oneshot) {
       // drive runOnce(), where everything is due at once.
       while (!st->stopping && clock_.monotonic() < st->next_due) {
         auto wait = st->next_due - clock_.monotonic();
-        st->cv.wait_for(l, std::min<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(200)));
+        st->cv.wait_for(
+            l, std::min<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(200)));
       }
       if (st->stopping) break;
     }
-    runCycle(*st);
-    publish();
+    if (!runCycle(*st, *life)) return;  // abandoned: the scheduler may be gone
+    {
+      std::shared_lock<std::shared_mutex> alive(life->mu);
+      if (life->dead) return;
+      publish();
+    }
     if (oneshot) break;
   }
   std::lock_guard<std::mutex> l(st->mu);
@@ -200,9 +218,12 @@ void Scheduler::runnerLoop(std::shared_ptr<State> st, bool oneshot) {
   st->cv.notify_all();
 }
 
-void Scheduler::runCycle(State& st) {
-  auto started = clock_.monotonic();
+bool Scheduler::runCycle(State& st, Life& life) {
+  std::chrono::steady_clock::time_point started;
   {
+    std::shared_lock<std::shared_mutex> alive(life.mu);
+    if (life.dead) return false;
+    started = clock_.monotonic();
     std::lock_guard<std::mutex> l(st.mu);
     st.running = true;
     st.run_started = started;
@@ -219,6 +240,13 @@ void Scheduler::runCycle(State& st) {
   }
   if (result.ok() && !out.conflicts().empty()) {
     result = makeError("metric type conflict: " + out.conflicts().front());
+  }
+  std::shared_lock<std::shared_mutex> alive(life.mu);
+  if (life.dead) {
+    std::lock_guard<std::mutex> l(st.mu);
+    st.running = false;
+    st.exited = true;
+    return false;
   }
   auto ended = clock_.monotonic();
   double dur = std::chrono::duration<double>(ended - started).count();
@@ -266,17 +294,21 @@ void Scheduler::runCycle(State& st) {
     } else if (shouldLogFailure(st.consecutive_failures)) {
       std::string msg = "collector failed: " + err;
       if (st.consecutive_failures > 1) {
-        msg += " (" + std::to_string(st.consecutive_failures) + " consecutive failures; retrying with backoff)";
+        msg += " (" + std::to_string(st.consecutive_failures) +
+               " consecutive failures; retrying with backoff)";
       }
       log::error(st.name, msg);
     }
     // Back off: interval, 2x, 4x ... capped at max(interval, max_backoff).
-    double factor = std::pow(2.0, static_cast<double>(std::min<std::uint64_t>(st.consecutive_failures - 1, 16)));
+    double factor = std::pow(
+        2.0, static_cast<double>(std::min<std::uint64_t>(st.consecutive_failures - 1, 16)));
     auto cap = std::max(st.interval, options_.max_backoff);
-    auto wait = std::min<Duration>(Duration(static_cast<long long>(static_cast<double>(st.interval.count()) * factor)), cap);
+    auto wait = std::min<Duration>(
+        Duration(static_cast<long long>(static_cast<double>(st.interval.count()) * factor)), cap);
     st.next_due = started + wait;
   }
   st.cv.notify_all();
+  return true;
 }
 
 void Scheduler::monitorLoop(bool oneshot) {
@@ -296,7 +328,8 @@ void Scheduler::monitorLoop(bool oneshot) {
         st->consecutive_failures++;
         st->status.duration_seconds = std::chrono::duration<double>(now - st->run_started).count();
         st->status.last_error = "deadline of " + formatDuration(st->timeout) + " exceeded";
-        log::error(st->name, "collector run exceeded its deadline of " + formatDuration(st->timeout) +
+        log::error(st->name, "collector run exceeded its deadline of " +
+                                 formatDuration(st->timeout) +
                                  "; serving its last good data as stale");
         changed = true;
       }
@@ -331,23 +364,26 @@ void Scheduler::publish() {
     snap->collectors.push_back(st->status);
     if (!st->status.ran) continue;
     Labels lab{{"collector", st->name}};
-    set.gauge("foreshock_collector_success", "1 if the collector's last run succeeded within its deadline.",
-              lab, st->status.success ? 1 : 0);
+    set.gauge("foreshock_collector_success",
+              "1 if the collector's last run succeeded within its deadline.", lab,
+              st->status.success ? 1 : 0);
     set.gauge("foreshock_collector_duration_seconds", "Duration of the collector's last run.", lab,
               st->status.duration_seconds);
     set.gauge("foreshock_collector_last_success_timestamp_seconds",
               "Unix time of the collector's last successful run (0 if none).", lab,
               st->status.last_success_timestamp);
-    set.gauge("foreshock_collector_stale",
-              "1 if the collector's series are kept from an earlier run because the last run failed.",
-              lab, st->status.stale ? 1 : 0);
+    set.gauge(
+        "foreshock_collector_stale",
+        "1 if the collector's series are kept from an earlier run because the last run failed.",
+        lab, st->status.stale ? 1 : 0);
     set.gauge("foreshock_collector_series", "Series the collector's last good run produced.", lab,
               static_cast<double>(st->series));
     set.counter("foreshock_collector_failures_total",
                 "Runs of the collector that returned an error, threw or overran.", lab,
                 static_cast<double>(st->status.failures_total));
-    set.counter("foreshock_collector_timeouts_total", "Runs of the collector that overran their deadline.",
-                lab, static_cast<double>(st->status.timeouts_total));
+    set.counter("foreshock_collector_timeouts_total",
+                "Runs of the collector that overran their deadline.", lab,
+                static_cast<double>(st->status.timeouts_total));
   }
   const auto& b = buildInfo();
   set.info("foreshock_build_info", "Build information of the foreshock agent.",

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,10 +74,18 @@ class Scheduler {
   void setPublishHook(std::function<void(const SnapshotPtr&)> hook);
 
   struct State;
+  // Lets abandoned runner threads find out, safely, that the scheduler is gone: they hold it
+  // shared while they touch the scheduler; stop() takes it exclusively to mark it dead.
+  struct Life {
+    std::shared_mutex mu;
+    bool dead = false;
+  };
 
  private:
-  void runnerLoop(std::shared_ptr<State> st, bool oneshot);
-  void runCycle(State& st);
+  void runnerLoop(std::shared_ptr<State> st, std::shared_ptr<Life> life, bool oneshot);
+  // Returns false when the scheduler was abandoned meanwhile (the thread must then exit
+  // without touching the scheduler).
+  bool runCycle(State& st, Life& life);
   void monitorLoop(bool oneshot);
   void publish();
   void joinAll();
@@ -84,6 +93,7 @@ class Scheduler {
   std::vector<std::shared_ptr<State>> states_;
   std::vector<std::thread> runners_;
   std::thread monitor_;
+  std::shared_ptr<Life> life_;
   SnapshotStore* store_;
   const Clock& clock_;
   SchedulerOptions options_;

@@ -18,9 +18,9 @@ namespace foreshock {
 // What a collector is built with. The collector keeps what it needs; the context itself is
 // not guaranteed to outlive construction except for `clock`, which outlives the collector.
 struct CollectorContext {
-  std::string name;          // the registry name, used in log lines
-  HostPaths paths;           // host roots; never spell /sys, /proc or /dev directly
-  ConfigSection config;      // this collector's validated section (defaults applied)
+  std::string name;      // the registry name, used in log lines
+  HostPaths paths;       // host roots; never spell /sys, /proc or /dev directly
+  ConfigSection config;  // this collector's validated section (defaults applied)
   const Clock* clock = &SystemClock::instance();
 };
 

@@ -9,8 +9,9 @@ namespace foreshock {
 Status Registry::add(CollectorInfo info) {
   if (find(info.name) != nullptr) return makeError("collector registered twice: " + info.name);
   if (!info.factory) return makeError("collector " + info.name + " has no factory");
-  auto pos = std::lower_bound(entries_.begin(), entries_.end(), info.name,
-                              [](const CollectorInfo& e, const std::string& n) { return e.name < n; });
+  auto pos =
+      std::lower_bound(entries_.begin(), entries_.end(), info.name,
+                       [](const CollectorInfo& e, const std::string& n) { return e.name < n; });
   entries_.insert(pos, std::move(info));
   return Status::Ok();
 }

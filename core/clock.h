@@ -28,7 +28,8 @@ class SystemClock final : public Clock {
 // A clock that only moves when told to. Thread-safe (atomics).
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(double wall = 1'700'000'000.0) : wall_ms_(static_cast<long long>(wall * 1000)) {}
+  explicit FakeClock(double wall = 1'700'000'000.0)
+      : wall_ms_(static_cast<long long>(wall * 1000)) {}
   double wallSeconds() const override { return static_cast<double>(wall_ms_.load()) / 1000.0; }
   std::chrono::steady_clock::time_point monotonic() const override {
     return std::chrono::steady_clock::time_point(std::chrono::milliseconds(mono_ms_.load()));

@@ -12,7 +12,9 @@
 namespace foreshock {
 
 namespace {
-std::string errnoText(int err) { return std::strerror(err); }
+std::string errnoText(int err) {
+  return std::strerror(err);
+}
 }  // namespace
 
 Result<std::string> readFileBounded(const std::filesystem::path& path, std::size_t max_bytes) {
@@ -89,12 +91,13 @@ std::string_view trim(std::string_view s) {
 }
 
 std::vector<std::string_view> splitWhitespace(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   std::vector<std::string_view> out;
   std::size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && std::strchr(" \t\r\n", s[i]) != nullptr && s[i] != '\0') ++i;
+    while (i < s.size() && space(s[i])) ++i;
     std::size_t j = i;
-    while (j < s.size() && std::strchr(" \t\r\n", s[j]) == nullptr) ++j;
+    while (j < s.size() && !space(s[j])) ++j;
     if (j > i) out.push_back(s.substr(i, j - i));
     i = j;
   }

@@ -51,8 +51,12 @@ std::string_view levelName(Level l) {
   return "info";
 }
 
-void setLevel(Level l) { g_level = l; }
-Level level() { return g_level; }
+void setLevel(Level l) {
+  g_level = l;
+}
+Level level() {
+  return g_level;
+}
 
 void setSink(std::function<void(Level, const std::string&)> sink) {
   std::lock_guard<std::mutex> lock(g_mu);

@@ -20,9 +20,17 @@ Level level();
 void setSink(std::function<void(Level, const std::string& line)> sink);
 
 void write(Level l, std::string_view component, std::string_view msg);
-inline void debug(std::string_view c, std::string_view m) { write(Level::Debug, c, m); }
-inline void info(std::string_view c, std::string_view m) { write(Level::Info, c, m); }
-inline void warn(std::string_view c, std::string_view m) { write(Level::Warning, c, m); }
-inline void error(std::string_view c, std::string_view m) { write(Level::Error, c, m); }
+inline void debug(std::string_view c, std::string_view m) {
+  write(Level::Debug, c, m);
+}
+inline void info(std::string_view c, std::string_view m) {
+  write(Level::Info, c, m);
+}
+inline void warn(std::string_view c, std::string_view m) {
+  write(Level::Warning, c, m);
+}
+inline void error(std::string_view c, std::string_view m) {
+  write(Level::Error, c, m);
+}
 
 }  // namespace foreshock::log

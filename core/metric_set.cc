@@ -47,8 +47,7 @@ void MetricSet::gauge(std::string_view name, std::string_view help, Labels label
   f.metric.push_back(std::move(m));
 }
 
-void MetricSet::counter(std::string_view name, std::string_view help, Labels labels,
-                        double value) {
+void MetricSet::counter(std::string_view name, std::string_view help, Labels labels, double value) {
   auto& f = family(name, help, prometheus::MetricType::Counter);
   auto m = makeMetric(std::move(labels));
   m.counter.value = value;
@@ -74,8 +73,7 @@ void MetricSet::histogram(std::string_view name, std::string_view help, Labels l
   f.metric.push_back(std::move(m));
 }
 
-void MetricSet::declare(std::string_view name, std::string_view help,
-                        prometheus::MetricType type) {
+void MetricSet::declare(std::string_view name, std::string_view help, prometheus::MetricType type) {
   family(name, help, type);
 }
 
@@ -128,9 +126,10 @@ std::string labelValue(const prometheus::ClientMetric& m, std::string_view name)
 }
 
 bool labelsMatch(const prometheus::ClientMetric& m, const Labels& subset) {
-  for (const auto& [k, v] : subset) {
-    bool found = std::any_of(m.label.begin(), m.label.end(),
-                             [&](const auto& l) { return l.name == k && l.value == v; });
+  for (const auto& kv : subset) {
+    bool found = std::any_of(m.label.begin(), m.label.end(), [&](const auto& l) {
+      return l.name == kv.first && l.value == kv.second;
+    });
     if (!found) return false;
   }
   return true;

@@ -115,13 +115,20 @@ std::optional<Duration> parseDuration(std::string_view s) {
     while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
     std::string_view unit = s.substr(i, j - i);
     long long mult = 0;
-    if (unit == "ms") mult = 1;
-    else if (unit == "s") mult = 1000;
-    else if (unit == "m") mult = 60'000;
-    else if (unit == "h") mult = 3'600'000;
-    else if (unit == "d") mult = 86'400'000;
-    else if (unit == "w") mult = 7 * 86'400'000LL;
-    else return std::nullopt;
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = 1000;
+    else if (unit == "m")
+      mult = 60'000;
+    else if (unit == "h")
+      mult = 3'600'000;
+    else if (unit == "d")
+      mult = 86'400'000;
+    else if (unit == "w")
+      mult = 7 * 86'400'000LL;
+    else
+      return std::nullopt;
     total_ms += n * mult;
     any = true;
     i = j;
@@ -134,8 +141,12 @@ std::string formatDuration(Duration d) {
   long long ms = d.count();
   if (ms == 0) return "0s";
   std::string out;
-  struct U { long long ms; const char* name; };
-  static const U units[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}, {1, "ms"}};
+  struct U {
+    long long ms;
+    const char* name;
+  };
+  static const U units[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}, {1, "ms"}};
   for (const auto& u : units) {
     if (ms >= u.ms) {
       out += std::to_string(ms / u.ms) + u.name;

@@ -40,12 +40,13 @@ struct OptionSpec {
   std::string name;
   OptionType type = OptionType::kString;
   std::string doc;
-  std::optional<ConfigValue> default_value;  // absent: the key is optional with no value, or required
-  bool required = false;                     // only meaningful for ObjectList fields
-  std::optional<double> min;                 // Int/Double; Duration in seconds
+  std::optional<ConfigValue>
+      default_value;          // absent: the key is optional with no value, or required
+  bool required = false;      // only meaningful for ObjectList fields
+  std::optional<double> min;  // Int/Double; Duration in seconds
   std::optional<double> max;
-  std::vector<std::string> choices;          // Enum
-  std::vector<OptionSpec> fields;            // ObjectList: the schema of one element
+  std::vector<std::string> choices;  // Enum
+  std::vector<OptionSpec> fields;    // ObjectList: the schema of one element
 };
 
 // Builders that read like the schema table in the man page.

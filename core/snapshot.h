@@ -14,9 +14,9 @@ namespace foreshock {
 
 struct CollectorStatus {
   std::string name;
-  bool success = false;      // the last cycle succeeded within its deadline
-  bool stale = false;        // the data served is from an earlier, successful cycle
-  bool ran = false;          // at least one cycle has finished (or timed out)
+  bool success = false;  // the last cycle succeeded within its deadline
+  bool stale = false;    // the data served is from an earlier, successful cycle
+  bool ran = false;      // at least one cycle has finished (or timed out)
   double duration_seconds = 0;
   double last_success_timestamp = 0;  // Unix seconds, 0 if never
   std::string last_error;             // empty when success
@@ -25,10 +25,10 @@ struct CollectorStatus {
 };
 
 struct Snapshot {
-  double timestamp = 0;                               // Unix seconds of the swap
-  std::uint64_t generation = 0;                       // increases with every swap
-  std::vector<prometheus::MetricFamily> families;     // merged, sorted by name
-  std::vector<CollectorStatus> collectors;            // sorted by name
+  double timestamp = 0;                            // Unix seconds of the swap
+  std::uint64_t generation = 0;                    // increases with every swap
+  std::vector<prometheus::MetricFamily> families;  // merged, sorted by name
+  std::vector<CollectorStatus> collectors;         // sorted by name
 
   const CollectorStatus* collector(const std::string& name) const {
     for (const auto& c : collectors)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-20}"
-build=build-fuzz
+build="${FORESHOCK_FUZZ_BUILD_DIR:-build-fuzz}"
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFORESHOCK_FUZZ=ON -DFORESHOCK_TESTS=OFF -DFORESHOCK_BENCH=OFF >/dev/null
 ninja -C "$build" fuzz-targets
@@ -15,7 +15,7 @@ for t in "$build"/fuzz_*; do
   work=$(mktemp -d)
   [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
   echo "fuzz-smoke: $name for ${secs}s"
-  if ! "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+  if ! timeout --kill-after=10 $((secs + 60)) "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
        "$work" >"$work.log" 2>&1; then
     echo "fuzz-smoke: $name FAILED"; tail -40 "$work.log"; status=1
   fi

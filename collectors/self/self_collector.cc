@@ -24,7 +24,8 @@ Result<ProcStat> parseProcStat(std::string_view text) {
   ProcStat s;
   auto ut = num(14), st = num(15), start = num(22), vs = num(23);
   auto rss = snum(24), thr = snum(20);
-  if (!ut || !st || !start || !vs || !rss || !thr) return makeError("stat: a numeric field is malformed");
+  if (!ut || !st || !start || !vs || !rss || !thr)
+    return makeError("stat: a numeric field is malformed");
   s.utime_ticks = *ut;
   s.stime_ticks = *st;
   s.starttime_ticks = *start;
@@ -70,8 +71,8 @@ class SelfCollector final : public Collector {
     if (!st) return makeError(paths_.proc("self/stat").string() + ": " + st.error().message);
     const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
     const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
-    out.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                {}, static_cast<double>(st->utime_ticks + st->stime_ticks) / ticks);
+    out.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", {},
+                static_cast<double>(st->utime_ticks + st->stime_ticks) / ticks);
     out.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", {},
               static_cast<double>(st->rss_pages) * page);
     out.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", {},
@@ -93,7 +94,9 @@ class SelfCollector final : public Collector {
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       ++fds;
     }
-    if (!ec) out.gauge("process_open_fds", "Number of open file descriptors.", {}, static_cast<double>(fds));
+    if (!ec)
+      out.gauge("process_open_fds", "Number of open file descriptors.", {},
+                static_cast<double>(fds));
 
     if (auto lim = readFileBounded(paths_.proc("self/limits"))) {
       auto max = parseMaxOpenFiles(*lim);

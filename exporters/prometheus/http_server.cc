@@ -34,8 +34,8 @@ constexpr const char* kLanding =
 MHD_Result queue(MHD_Connection* conn, unsigned status, const std::string& body,
                  const char* content_type, const char* encoding = nullptr,
                  const char* allow = nullptr) {
-  MHD_Response* resp = MHD_create_response_from_buffer(
-      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  MHD_Response* resp = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
+                                                       MHD_RESPMEM_MUST_COPY);
   if (resp == nullptr) return MHD_NO;
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   if (encoding != nullptr) {
@@ -80,7 +80,8 @@ MHD_Result handle(void* cls, MHD_Connection* conn, const char* url, const char* 
   std::string_view m(method), u(url);
   bool get_or_head = (m == MHD_HTTP_METHOD_GET || m == MHD_HTTP_METHOD_HEAD);
   bool known = (u == "/" || u == "/metrics" || u == "/-/healthy" || u == "/-/ready");
-  if (!known) return queue(conn, MHD_HTTP_NOT_FOUND, "404 page not found\n", "text/plain; charset=utf-8");
+  if (!known)
+    return queue(conn, MHD_HTTP_NOT_FOUND, "404 page not found\n", "text/plain; charset=utf-8");
   if (!get_or_head) {
     return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "405 method not allowed\n",
                  "text/plain; charset=utf-8", nullptr, "GET, HEAD");
@@ -177,12 +178,14 @@ Result<ListenAddress> parseListenAddress(const std::string& s) {
     la.host = s.substr(0, colon);
     port = s.substr(colon + 1);
     if (la.host.find(':') != std::string::npos) {
-      return makeError("listen address \"" + s + "\": put IPv6 addresses in brackets, e.g. [::1]:19100");
+      return makeError("listen address \"" + s +
+                       "\": put IPv6 addresses in brackets, e.g. [::1]:19100");
     }
   }
   auto p = parseUint(port);
   if (!p || *p > 65535) {
-    return makeError("listen address \"" + s + "\": port \"" + port + "\" is not a number from 0 to 65535");
+    return makeError("listen address \"" + s + "\": port \"" + port +
+                     "\" is not a number from 0 to 65535");
   }
   la.port = static_cast<std::uint16_t>(*p);
   return la;
@@ -212,11 +215,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     MHD_Daemon* d = MHD_start_daemon(
-        flags, 0, nullptr, nullptr, &handle, srv->impl_.get(),
-        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),
-        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(options.max_connections),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(options.max_connections_per_ip),
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, 0, nullptr, nullptr, &handle, srv->impl_.get(), MHD_OPTION_LISTEN_SOCKET,
+        static_cast<MHD_socket>(*fd), MHD_OPTION_CONNECTION_LIMIT,
+        static_cast<unsigned>(options.max_connections), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        static_cast<unsigned>(options.max_connections_per_ip), MHD_OPTION_CONNECTION_TIMEOUT,
         static_cast<unsigned>(std::max<long long>(1, options.idle_timeout.count() / 1000)),
         MHD_OPTION_EXTERNAL_LOGGER, &mhdLog, nullptr, MHD_OPTION_END);
     if (d == nullptr) {
