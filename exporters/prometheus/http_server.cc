@@ -70,12 +70,21 @@ bool acceptsGzip(MHD_Connection* conn) {
 }
 
 MHD_Result handle(void* cls, MHD_Connection* conn, const char* url, const char* method,
-                  const char* /*version*/, const char* /*upload_data*/,
-                  size_t* /*upload_data_size*/, void** con_cls) {
+                  const char* /*version*/, const char* /*upload_data*/, size_t* upload_data_size,
+                  void** con_cls) {
   auto* impl = static_cast<HttpServer::Impl*>(cls);
-  // MHD calls the handler once when the headers arrive and again per body chunk. We answer on
-  // the first call: none of our endpoints takes a body.
-  if (*con_cls == nullptr) *con_cls = impl;
+  // MHD calls the handler once when the headers arrive, then once per body chunk, then once
+  // more. Answering on the first call makes MHD close the connection (it cannot know the body
+  // was read), which breaks keep-alive scrapes; so answer on the last call, discarding any
+  // body (none of our endpoints takes one).
+  if (*con_cls == nullptr) {
+    *con_cls = impl;
+    return MHD_YES;
+  }
+  if (*upload_data_size != 0) {
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
   impl->requests->fetch_add(1, std::memory_order_relaxed);
   std::string_view m(method), u(url);
   bool get_or_head = (m == MHD_HTTP_METHOD_GET || m == MHD_HTTP_METHOD_HEAD);

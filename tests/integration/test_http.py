@@ -45,6 +45,18 @@ def main():
                   "process RSS exported")
             check(value(m, "foreshock_build_info") == 1, "build info exported")
 
+        # Keep-alive: Prometheus reuses its connection; two scrapes on one connection.
+        import http.client
+        host, port = agent.addresses[0].rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        for _ in range(2):
+            conn.request("GET", "/metrics")
+            r = conn.getresponse()
+            r.read()
+            check(r.status == 200, "keep-alive scrape status")
+            check((r.getheader("Connection") or "").lower() != "close", "connection kept alive")
+        conn.close()
+
         st, hdr, body = status_of(agent.url("/"))
         check(st == 200 and b'href="/metrics"' in body, "landing page links to /metrics")
         check(status_of(agent.url("/-/healthy"))[0] == 200, "/-/healthy is 200")
