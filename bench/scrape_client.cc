@@ -73,10 +73,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bad response at request %d\n", i);
       return 1;
     }
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(us.begin(), us.end());
-  auto pct = [&](double p) { return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
+  auto pct = [&](double p) {
+    return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))];
+  };
   std::printf("requests=%d body_bytes=%zu%s median_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f\n",
               requests, bytes, gzip ? " (gzip)" : "", pct(0.5), pct(0.9), pct(0.99), us.back());
   ::close(fd);
