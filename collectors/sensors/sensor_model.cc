@@ -171,6 +171,12 @@ std::string helpFor(const Unit& u, std::string_view part, bool counter) {
   return h;
 }
 
+// Drivers report "no limit" as 0 (several Super-I/O chips) or as the register's all-ones value
+// (nvme: 0xFFFF kelvin = 65261.85 °C); neither is a real limit to measure headroom against.
+bool usableUpperLimit(double celsius) {
+  return std::isfinite(celsius) && celsius > 0 && celsius < 1000;
+}
+
 const SubfeatureReading* find(const SensorReading& r, int type) {
   for (const auto& s : r.subfeatures)
     if (s.type == type) return &s;
@@ -182,6 +188,7 @@ const SubfeatureReading* find(const SensorReading& r, int type) {
 std::string_view reasonName(ReadFailure f) {
   switch (f) {
     case ReadFailure::kNone: return "";
+    case ReadFailure::kFault: return "fault";
     case ReadFailure::kIoError: return "io_error";
     case ReadFailure::kNoData: return "no_data";
     case ReadFailure::kAgain: return "again";
@@ -241,6 +248,7 @@ SensorHealth judgeSensor(const SensorReading& r) {
   }
   if (h.fault) {
     h.up = false;
+    h.reason = ReadFailure::kFault;
     h.detail = r.sensor + ": the chip reports a sensor fault";
   }
   return h;
@@ -254,7 +262,7 @@ std::optional<double> temperatureHeadroom(const SensorReading& r) {
   for (int t : {SENSORS_SUBFEATURE_TEMP_MAX, SENSORS_SUBFEATURE_TEMP_CRIT,
                 SENSORS_SUBFEATURE_TEMP_EMERGENCY}) {
     const auto* lim = find(r, t);
-    if (lim == nullptr || !lim->value || !std::isfinite(*lim->value) || *lim->value <= 0) continue;
+    if (lim == nullptr || !lim->value || !usableUpperLimit(*lim->value)) continue;
     double d = *lim->value - *in->value;
     if (!best || d < *best) best = d;
   }

@@ -17,6 +17,7 @@ namespace foreshock::sensors {
 // label of foreshock_sensor_up (bounded cardinality); the full text goes to the log.
 enum class ReadFailure {
   kNone,
+  kFault,         // the chip raised the sensor's fault flag
   kIoError,       // EIO from the driver (bus error, device gone quiet)
   kNoData,        // ENODATA: the driver has no value right now (e.g. sensor disabled)
   kAgain,         // EAGAIN: the driver asked to retry later
@@ -69,8 +70,9 @@ std::string_view sensorTypeName(int feature_type);
 
 // Distance from the input to the nearest upper limit (max, crit, emergency), in degrees
 // Celsius; negative when over a limit. nullopt without input or without a usable limit.
-// Limits at or below 0 °C are treated as unset: several drivers report 0 for "no limit"
-// (and nvme reports -273.15 for an unset min), which would otherwise fake an overheating alarm.
+// Limits at or below 0 °C or at 1000 °C and above are treated as unset: several drivers report 0
+// for "no limit" and nvme reports 65261.85 (0xFFFF kelvin), which would otherwise fake an
+// overheating alarm or hide a real one.
 std::optional<double> temperatureHeadroom(const SensorReading& r);
 
 // Appends every series of one sensor to `out` (values, limits, alarms, fault, beep, up, info,

@@ -324,7 +324,7 @@ class SensorsCollector final : public Collector {
   }
 
   void logTransition(const std::string& key, const sensors::SensorHealth& h) {
-    std::string reason = h.up ? "" : (h.fault ? "fault" : std::string(reasonName(h.reason)));
+    std::string reason(reasonName(h.reason));
     auto it = last_reason_.find(key);
     std::string before = it == last_reason_.end() ? "" : it->second;
     if (reason != before) {
