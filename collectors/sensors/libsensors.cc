@@ -205,6 +205,31 @@ LibSensors::LoadResult LibSensors::load(const ConfBundle& bundle, bool force,
   return out;
 }
 
+SubfeatureReading LibSensors::probe(const std::string& path, const SubfeatureInfo& sf) {
+  SubfeatureReading r;
+  r.attribute = sf.name;
+  r.type = sf.type;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    r.failure = failureFromErrno(err);
+    r.error = path + ": " + std::strerror(err);
+    return r;
+  }
+  char buf[128];
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof(buf));
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  ::close(fd);
+  if (n < 0) {
+    r.failure = failureFromErrno(err);
+    r.error = path + ": read: " + std::strerror(err);
+  }
+  return r;
+}
+
 Result<std::string> LibSensors::label(const Inventory& inv, const ChipInfo& chip,
                                       const FeatureInfo& f) {
   std::shared_lock<std::shared_timed_mutex> l(mu_);

@@ -86,6 +86,12 @@ class LibSensors {
   // feature name). Reads a file: call it through a BoundedExecutor.
   Result<std::string> label(const Inventory& inv, const ChipInfo& chip, const FeatureInfo& f);
 
+  // Reads the attribute file directly, without any lock, and says whether it can be read.
+  // The collector calls it before read(): a driver that blocks then blocks here, where no
+  // libsensors lock is held, so a blocked attribute never stops a sensors.conf reload. Most
+  // drivers cache their registers for a second or more, so the second read is cheap.
+  static SubfeatureReading probe(const std::string& path, const SubfeatureInfo& sf);
+
   // Reads one subfeature with sensors_get_value (compute statement applied). Reads a file:
   // call it through a BoundedExecutor. On failure the reason is refined with errno from a
   // second, direct read of the attribute (libsensors folds EAGAIN/ENODATA into one code).

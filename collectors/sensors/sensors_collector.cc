@@ -259,6 +259,9 @@ class SensorsCollector final : public Collector {
       const std::string label_path = chip.path + "/" + f.name + "_label";
       if (!begin(label_path)) return;
       if (!blocked->contains(label_path)) {
+        // The label file is read first without a lock, for the same reason as probe().
+        (void)readFileBounded(label_path, 4096);
+        if (!finish()) return;
         auto label = lib.label(*inv, chip, f);
         if (!finish()) return;
         std::lock_guard<std::mutex> l(st->mu);
@@ -275,8 +278,9 @@ class SensorsCollector final : public Collector {
           r.failure = ReadFailure::kBlocked;
           r.error = path + ": an earlier read is still blocked in the kernel";
         } else {
-          r = lib.read(*inv, chip, sf);
+          r = sensors::LibSensors::probe(path, sf);
           if (!finish()) return;
+          if (r.failure == ReadFailure::kNone) r = lib.read(*inv, chip, sf);
         }
         std::lock_guard<std::mutex> l(st->mu);
         st->results.push_back(std::move(r));
