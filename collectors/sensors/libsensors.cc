@@ -30,7 +30,9 @@ void onParseError(const char* err, const char* /*filename*/, int lineno) {
   if (g_parse_errors != nullptr) g_parse_errors->emplace_back(err ? err : "parse error", lineno);
 }
 
-void onParseErrorOld(const char* err, int lineno) { onParseError(err, nullptr, lineno); }
+void onParseErrorOld(const char* err, int lineno) {
+  onParseError(err, nullptr, lineno);
+}
 
 [[noreturn]] void onFatalError(const char* proc, const char* err) {
   // libsensors only calls this when malloc fails; its default handler exits the process.

@@ -226,13 +226,15 @@ SensorHealth judgeSensor(const SensorReading& r) {
     if (spec == nullptr) continue;
     if (spec->role == Role::kFault && s.value && *s.value != 0) h.fault = true;
     // The instantaneous input wins over the average when a power sensor has both.
-    if (spec->role == Role::kPrimary && (primary == nullptr || std::string_view(spec->part).empty()))
+    if (spec->role == Role::kPrimary &&
+        (primary == nullptr || std::string_view(spec->part).empty()))
       primary = &s;
   }
   if (primary != nullptr) {
     if (!primary->value) {
       h.up = false;
-      h.reason = primary->failure == ReadFailure::kNone ? ReadFailure::kUnreadable : primary->failure;
+      h.reason =
+          primary->failure == ReadFailure::kNone ? ReadFailure::kUnreadable : primary->failure;
       h.detail = primary->attribute + ": " + primary->error;
       return h;
     }
@@ -285,24 +287,26 @@ void declareSensorFamilies(MetricSet& out) {
               MetricType::Gauge);
 }
 
-void emitSensor(const SensorReading& r, const SensorHealth& health,
-                std::optional<double> last_seen, MetricSet& out) {
+void emitSensor(const SensorReading& r, const SensorHealth& health, std::optional<double> last_seen,
+                MetricSet& out) {
   const Labels base = {{"chip", r.chip}, {"sensor", r.sensor}};
   const std::string type(sensorTypeName(r.feature_type));
   out.info("foreshock_sensor_info",
            "A hwmon sensor: its human label (sensors.conf label, the chip's own label, or the "
            "sensor name) and type.",
            {{"chip", r.chip}, {"sensor", r.sensor}, {"label", r.label}, {"type", type}});
-  out.gauge("foreshock_sensor_up",
-            "1 when the sensor's input was read this cycle and no fault flag is set; 0 with a "
-            "reason label otherwise.",
-            {{"chip", r.chip}, {"sensor", r.sensor}, {"reason", std::string(reasonName(health.reason))}},
-            health.up ? 1 : 0);
+  out.gauge(
+      "foreshock_sensor_up",
+      "1 when the sensor's input was read this cycle and no fault flag is set; 0 with a "
+      "reason label otherwise.",
+      {{"chip", r.chip}, {"sensor", r.sensor}, {"reason", std::string(reasonName(health.reason))}},
+      health.up ? 1 : 0);
   if (last_seen) {
     out.gauge("foreshock_sensor_last_seen_timestamp_seconds",
               "Unix time of the last cycle in which the sensor was up.", base, *last_seen);
   }
-  if (health.fault || find(r, SENSORS_SUBFEATURE_TEMP_FAULT) || find(r, SENSORS_SUBFEATURE_FAN_FAULT)) {
+  if (health.fault || find(r, SENSORS_SUBFEATURE_TEMP_FAULT) ||
+      find(r, SENSORS_SUBFEATURE_FAN_FAULT)) {
     out.gauge("foreshock_sensor_fault",
               "1 when the chip flags the sensor as faulty (open or shorted diode, no fan "
               "signal); its input is then not exported.",

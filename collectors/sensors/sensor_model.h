@@ -34,8 +34,8 @@ std::string_view reasonName(ReadFailure f);
 
 // One subfeature (sysfs attribute) read through libsensors.
 struct SubfeatureReading {
-  std::string attribute;  // sysfs attribute name, e.g. "temp1_max"
-  int type = 0;           // sensors_subfeature_type
+  std::string attribute;        // sysfs attribute name, e.g. "temp1_max"
+  int type = 0;                 // sensors_subfeature_type
   std::optional<double> value;  // scaled by libsensors, compute statement applied
   ReadFailure failure = ReadFailure::kNone;
   std::string error;  // human text when !value
@@ -43,9 +43,9 @@ struct SubfeatureReading {
 
 // One sensor (libsensors feature) with everything read this cycle.
 struct SensorReading {
-  std::string chip;    // stable chip name, e.g. "coretemp-isa-0000"
-  std::string sensor;  // feature name, e.g. "temp1"
-  std::string label;   // human label (sensors.conf `label`, the chip's _label file, or sensor)
+  std::string chip;      // stable chip name, e.g. "coretemp-isa-0000"
+  std::string sensor;    // feature name, e.g. "temp1"
+  std::string label;     // human label (sensors.conf `label`, the chip's _label file, or sensor)
   int feature_type = 0;  // sensors_feature_type
   std::vector<SubfeatureReading> subfeatures;
 };
@@ -78,8 +78,8 @@ std::optional<double> temperatureHeadroom(const SensorReading& r);
 // Appends every series of one sensor to `out` (values, limits, alarms, fault, beep, up, info,
 // headroom, last-seen). `last_seen` is the Unix time of the last cycle the sensor was up
 // (nullopt: never seen up).
-void emitSensor(const SensorReading& r, const SensorHealth& health,
-                std::optional<double> last_seen, MetricSet& out);
+void emitSensor(const SensorReading& r, const SensorHealth& health, std::optional<double> last_seen,
+                MetricSet& out);
 
 // Declares the families the health engine relies on, so they are typed even when empty.
 void declareSensorFamilies(MetricSet& out);

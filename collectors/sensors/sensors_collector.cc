@@ -80,8 +80,8 @@ class SensorsCollector final : public Collector {
         thermal_(ctx.config.getBool("thermal_zones")),
         read_timeout_(ctx.config.getDuration("read_timeout")),
         blocked_(std::make_shared<BlockedSet>()) {
-    Duration timeout = ctx.config.has("timeout") ? ctx.config.getDuration("timeout")
-                                                 : std::chrono::seconds(10);
+    Duration timeout =
+        ctx.config.has("timeout") ? ctx.config.getDuration("timeout") : std::chrono::seconds(10);
     // Leave a fifth of the deadline for the rest of the cycle: reads past the budget are
     // skipped (and reported) rather than letting the whole cycle overrun.
     budget_ = timeout * 4 / 5;
@@ -102,8 +102,8 @@ class SensorsCollector final : public Collector {
               "(details in foreshock_sensor_config_error_info and the log).",
               {}, static_cast<double>(problems.size()));
     for (std::size_t i = 0; i < problems.size() && i < kMaxConfigProblemSeries; ++i) {
-      out.info("foreshock_sensor_config_error_info",
-               "One sensors.conf error: FILE:LINE: message.", {{"error", problems[i]}});
+      out.info("foreshock_sensor_config_error_info", "One sensors.conf error: FILE:LINE: message.",
+               {{"error", problems[i]}});
     }
 
     sensors::declareSensorFamilies(out);
@@ -134,10 +134,9 @@ class SensorsCollector final : public Collector {
         if (health.up) last_seen_[key] = clock_->wallSeconds();
         logTransition(key, health);
         auto seen = last_seen_.find(key);
-        sensors::emitSensor(reading, health,
-                            seen == last_seen_.end() ? std::nullopt
-                                                     : std::optional<double>(seen->second),
-                            out);
+        sensors::emitSensor(
+            reading, health,
+            seen == last_seen_.end() ? std::nullopt : std::optional<double>(seen->second), out);
       }
     }
     std::erase_if(last_seen_, [&](const auto& kv) { return present.count(kv.first) == 0; });
@@ -312,7 +311,8 @@ class SensorsCollector final : public Collector {
     const std::string timeout_text = st->current + ": read did not return within " +
                                      formatDuration(read_timeout_) + "; abandoned";
     if (st->current == inv->chips[ci].path + "/" + feature.name + "_label") {
-      mark_rest(0, ReadFailure::kSkipped, "not read: the label read blocked (" + timeout_text + ")");
+      mark_rest(0, ReadFailure::kSkipped,
+                "not read: the label read blocked (" + timeout_text + ")");
       return;
     }
     if (next < feature.subfeatures.size()) {
@@ -386,9 +386,11 @@ class SensorsCollector final : public Collector {
       if (!z.celsius) {
         auto& before = zone_reason_[zone];
         std::string reason(sensors::reasonName(z.failure));
-        if (reason != before) log::warn(name_, "thermal zone " + zone + " is down (" + reason + "): " + z.error);
+        if (reason != before)
+          log::warn(name_, "thermal zone " + zone + " is down (" + reason + "): " + z.error);
         before = reason;
-      } else if (auto it = zone_reason_.find(zone); it != zone_reason_.end() && !it->second.empty()) {
+      } else if (auto it = zone_reason_.find(zone);
+                 it != zone_reason_.end() && !it->second.empty()) {
         log::info(name_, "thermal zone " + zone + " recovered");
         it->second.clear();
       }
@@ -461,7 +463,8 @@ CollectorInfo sensorsCollectorInfo() {
                   "changed file is picked up at the next cycle."),
       opt::regex("chip_include", ".*",
                  "Only chips whose name (e.g. coretemp-isa-0000) fully matches this regex."),
-      opt::regex("chip_exclude", "", "Skip chips whose name fully matches this regex (empty: none)."),
+      opt::regex("chip_exclude", "",
+                 "Skip chips whose name fully matches this regex (empty: none)."),
       opt::regex("sensor_include", ".*",
                  "Only sensors whose name (temp1) or label (Package id 0) fully matches this "
                  "regex. The name is checked before reading, the label after."),

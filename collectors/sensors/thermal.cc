@@ -136,7 +136,9 @@ void emitThermalZone(const ThermalZone& z, MetricSet& out) {
     out.gauge("foreshock_thermal_zone_trip_point_celsius",
               "Trip point of a thermal zone in celsius: the kernel acts (cools, throttles, shuts "
               "down on critical) when the zone reaches it.",
-              {{"zone", z.zone}, {"type", z.type}, {"trip", std::to_string(t.index)},
+              {{"zone", z.zone},
+               {"type", z.type},
+               {"trip", std::to_string(t.index)},
                {"trip_type", t.type}},
               t.celsius);
   }

@@ -69,8 +69,9 @@ TEST(SensorHeadroom, IgnoresLowerLimits) {
 }
 
 TEST(SensorJudge, IsUpWhenTheInputReads) {
-  auto h = judgeSensor(temp({ok("temp2_input", SENSORS_SUBFEATURE_TEMP_INPUT, 40),
-                             failed("temp2_max", SENSORS_SUBFEATURE_TEMP_MAX, ReadFailure::kIoError)}));
+  auto h =
+      judgeSensor(temp({ok("temp2_input", SENSORS_SUBFEATURE_TEMP_INPUT, 40),
+                        failed("temp2_max", SENSORS_SUBFEATURE_TEMP_MAX, ReadFailure::kIoError)}));
   EXPECT_TRUE(h.up) << "a failing limit alone does not take the sensor down";
 }
 
@@ -98,7 +99,8 @@ TEST(SensorJudge, SensorWithoutInputIsUpWhenItsAttributesRead) {
   r.feature_type = SENSORS_FEATURE_INTRUSION;
   r.subfeatures = {ok("intrusion0_alarm", SENSORS_SUBFEATURE_INTRUSION_ALARM, 1)};
   EXPECT_TRUE(judgeSensor(r).up);
-  r.subfeatures = {failed("intrusion0_alarm", SENSORS_SUBFEATURE_INTRUSION_ALARM, ReadFailure::kTimeout)};
+  r.subfeatures = {
+      failed("intrusion0_alarm", SENSORS_SUBFEATURE_INTRUSION_ALARM, ReadFailure::kTimeout)};
   EXPECT_EQ(judgeSensor(r).reason, ReadFailure::kTimeout);
 }
 
@@ -153,7 +155,8 @@ TEST(SensorEmit, ConvertsHumidityPercentToRatioAndEnergyToACounter) {
   emitSensor(h, judgeSensor(h), std::nullopt, out);
   emitSensor(e, judgeSensor(e), std::nullopt, out);
   auto fams = out.take();
-  EXPECT_DOUBLE_EQ(*find(fams, "foreshock_sensor_humidity_ratio", {{"sensor", "humidity1"}}), 0.455);
+  EXPECT_DOUBLE_EQ(*find(fams, "foreshock_sensor_humidity_ratio", {{"sensor", "humidity1"}}),
+                   0.455);
   const auto* energy = findFamily(fams, "foreshock_sensor_energy_joules_total");
   ASSERT_NE(energy, nullptr);
   EXPECT_EQ(energy->type, prometheus::MetricType::Counter);
@@ -179,7 +182,8 @@ TEST(SensorEmit, ExportsFanAndVoltageWithTheirUnits) {
   auto fams = out.take();
   EXPECT_EQ(find(fams, "foreshock_sensor_fan_rpm", {{"sensor", "fan1"}}), 1250);
   EXPECT_EQ(find(fams, "foreshock_sensor_fan_min_rpm", {{"sensor", "fan1"}}), 300);
-  EXPECT_EQ(findFamily(fams, "foreshock_sensor_fan_div_rpm"), nullptr) << "fan_div is configuration";
+  EXPECT_EQ(findFamily(fams, "foreshock_sensor_fan_div_rpm"), nullptr)
+      << "fan_div is configuration";
   EXPECT_EQ(find(fams, "foreshock_sensor_voltage_volts", {{"sensor", "in0"}}), 1.35);
   EXPECT_EQ(find(fams, "foreshock_sensor_beep_enabled", {{"sensor", "in0"}}), 1);
 }
