@@ -467,7 +467,7 @@ CollectorInfo sensorsCollectorInfo() {
                  "Skip chips whose name fully matches this regex (empty: none)."),
       opt::regex("sensor_include", ".*",
                  "Only sensors whose name (temp1) or label (Package id 0) fully matches this "
-                 "regex. The name is checked before reading, the label after."),
+                 "regex (the label is known once the sensor was read)."),
       opt::regex("sensor_exclude", "",
                  "Skip sensors whose name or label fully matches this regex (empty: none). "
                  "Excluding by name also avoids reading the sensor."),
