@@ -65,6 +65,9 @@ struct Filter {
   bool matches(const std::string& s) const { return re && std::regex_match(s, *re); }
 };
 
+// Thread-safety: collect() runs on one scheduler thread at a time (the Collector contract);
+// the only state shared with worker threads is the BlockedSet and each job's JobState, both
+// behind their own mutexes, and the process-wide LibSensors, which locks itself.
 class SensorsCollector final : public Collector {
  public:
   explicit SensorsCollector(const CollectorContext& ctx)

@@ -1,9 +1,9 @@
 """`foreshock serve` on the fixture with a 1s interval: a value changed in the tree shows up in
 the next cycle; a changed sensors.conf re-initializes libsensors (new label); a read that
 blocks forever is bounded (timeout, then blocked, without a new thread or a log line per cycle)
-and recovers when the attribute reads again. Needs root (mount namespace)."""
+and recovers when the attribute reads again; a new chip appears after SIGHUP. Needs root (mount namespace)."""
 import os
-import subprocess
+import signal
 import time
 
 import fslib
@@ -81,6 +81,18 @@ collectors:
             wait_for(lambda: has("foreshock_sensor_blocked_reads", 0), timeout=5,
                      what="the abandoned thread to end")
             check(f"{B}/temp2 recovered" in agent.output(), "recovery is logged once")
+
+            # A chip that appears later is picked up on reload (SIGHUP re-initializes
+            # libsensors), not by polling: libsensors is only re-initialized on purpose.
+            os.makedirs(fx.path("hwmon/hwmon7"))
+            fx.write("hwmon/hwmon7/name", "lm75\n")
+            fx.write("hwmon/hwmon7/temp1_input", "30500\n")
+            time.sleep(2.5)
+            check(value(metrics(), "foreshock_sensor_up", chip="lm75-virtual-0") is None,
+                  "a new chip is not picked up without a reload")
+            agent.signal(signal.SIGHUP)
+            wait_for(lambda: has("foreshock_sensor_temperature_celsius", 30.5, chip="lm75-virtual-0", sensor="temp1"),
+                     timeout=10, what="the hot-plugged chip after SIGHUP")
     print("ok")
 
 
