@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "collectors/self/self_collector.h"
+#include "collectors/sensors/sensors_collector.h"
 
 namespace foreshock {
 
@@ -26,6 +27,7 @@ Registry builtinRegistry() {
   Registry r;
   // One line per collector. Keep this list sorted by name.
   (void)r.add(selfCollectorInfo());
+  (void)r.add(sensorsCollectorInfo());
   return r;
 }
 

@@ -7,7 +7,7 @@ secs="${1:-20}"
 build="${FORESHOCK_FUZZ_BUILD_DIR:-build-fuzz}"
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFORESHOCK_FUZZ=ON -DFORESHOCK_TESTS=OFF -DFORESHOCK_BENCH=OFF >/dev/null
-ninja -C "$build" fuzz-targets
+ninja -C "$build" -j "$(nproc)" fuzz-targets
 status=0
 for t in "$build"/fuzz_*; do
   name=$(basename "$t"); name=${name#fuzz_}
