@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "collectors/self/self_collector.h"
+#include "collectors/smart/smart_collector.h"
 
 namespace foreshock {
 
@@ -25,6 +26,7 @@ Registry builtinRegistry() {
   Registry r;
   // One line per collector. Keep this list sorted by name.
   (void)r.add(selfCollectorInfo());
+  (void)r.add(smartCollectorInfo());
   return r;
 }
 
