@@ -2,8 +2,10 @@
 
 #include <atasmart.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/nvme_ioctl.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +44,16 @@ namespace {
 
 std::string errnoText(int e) { return std::strerror(e); }
 
+// Whether the process holds `cap` in its effective set (capget(2); no libcap needed).
+bool hasCapability(int cap) {
+  __user_cap_header_struct hdr{};
+  hdr.version = _LINUX_CAPABILITY_VERSION_3;
+  hdr.pid = 0;
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
 ReadOutcome failed(const DiskIdentity& d, int err, const std::string& what) {
   ReadOutcome o;
   o.kind = ReadOutcome::Kind::kFailed;
@@ -49,6 +61,24 @@ ReadOutcome failed(const DiskIdentity& d, int err, const std::string& what) {
   o.reason = r.reason;
   o.missing_capability = r.capability;
   o.message = what + " " + d.node + ": " + errnoText(err);
+  if (r.reason == "permission_denied") {
+    // EPERM/EACCES means three different things: no read access to the node, a missing
+    // capability, or (libatasmart on a non-ATA disk) a device that refused every access
+    // method. Tell them apart so the log names the real cause.
+    int fd = ::open(d.node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+      o.missing_capability.clear();
+      o.message = "no read access to " + d.node + " (" + errnoText(errno) + ")";
+      return o;
+    }
+    if (fd >= 0) ::close(fd);
+    const int cap = d.backend == Backend::kNvme ? CAP_SYS_ADMIN : CAP_SYS_RAWIO;
+    if (hasCapability(cap)) {
+      o.reason = "not_smart_capable";
+      o.missing_capability.clear();
+      o.message += " (the device rejected the command although " + r.capability + " is held)";
+    }
+  }
   return o;
 }
 

@@ -60,8 +60,9 @@ class ReplaySource final : public DeviceSource {
       const fs::path& p = it->path();
       auto kind = classify(p);
       if (!kind) continue;
-      fs::path rel = fs::relative(p, dir_, ec);
-      std::string name = (ec ? p.filename() : rel).string();
+      // Lexical, so that files reached through a symlinked folder keep the link's name.
+      fs::path rel = p.lexically_relative(dir_);
+      std::string name = (rel.empty() ? p.filename() : rel).string();
       for (const char* ext : {".json", ".nvme"}) {
         if (name.ends_with(ext)) name.resize(name.size() - std::string_view(ext).size());
       }

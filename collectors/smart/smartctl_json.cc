@@ -245,7 +245,11 @@ Result<SmartctlOutcome> parseSmartctlJson(std::string_view text) {
     if (no_smart) {
       out.reason = "not_smart_capable";
     } else if (out.exit.command_line_error) {
-      out.reason = "smartctl_usage_error";
+      // smartctl also exits 1 when it cannot tell what the device is (a missing node, a
+      // virtio disk): that is about the device, not about our command line.
+      out.reason = out.message.find("Unable to detect device type") != std::string::npos
+                       ? "unknown_device_type"
+                       : "smartctl_usage_error";
     } else if (out.exit.open_failed_or_low_power) {
       out.reason = "open_failed";
     } else if (out.exit.smart_command_failed) {

@@ -99,7 +99,7 @@ TEST(SmartctlJson, MissingDeviceIsAFailureWithSmartctlsMessage) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->kind, SmartctlOutcome::Kind::kFailed);
   EXPECT_EQ(r->exit.status, 1);
-  EXPECT_EQ(r->reason, "smartctl_usage_error");
+  EXPECT_EQ(r->reason, "unknown_device_type");
   EXPECT_EQ(r->message, "/dev/nonexistent: Unable to detect device type");
 }
 
