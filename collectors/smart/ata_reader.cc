@@ -12,7 +12,8 @@ namespace foreshock::smart {
 namespace {
 
 std::uint32_t be32(std::span<const std::uint8_t> b, std::size_t off) {
-  return (static_cast<std::uint32_t>(b[off]) << 24) | (static_cast<std::uint32_t>(b[off + 1]) << 16) |
+  return (static_cast<std::uint32_t>(b[off]) << 24) |
+         (static_cast<std::uint32_t>(b[off + 1]) << 16) |
          (static_cast<std::uint32_t>(b[off + 2]) << 8) | static_cast<std::uint32_t>(b[off + 3]);
 }
 
@@ -154,7 +155,8 @@ Result<SmartReading> readAtaBlob(std::span<const std::uint8_t> blob) {
   if (!layout) return layout.error();
   SkDisk* raw = nullptr;
   if (sk_disk_open(nullptr, &raw) < 0 || raw == nullptr) {
-    return makeError(std::string("libatasmart: cannot create a blob disk: ") + std::strerror(errno));
+    return makeError(std::string("libatasmart: cannot create a blob disk: ") +
+                     std::strerror(errno));
   }
   std::unique_ptr<SkDisk, SkDiskDeleter> d(raw);
   if (sk_disk_set_blob(d.get(), blob.data(), blob.size()) < 0) {

@@ -13,8 +13,8 @@ namespace fs = std::filesystem;
 
 bool isCandidateDiskName(std::string_view name) {
   if (name.empty() || name[0] == '.') return false;
-  static constexpr std::string_view kSkipped[] = {"loop", "ram", "zram", "dm-", "md",
-                                                  "sr",   "fd",  "nbd"};
+  static constexpr std::string_view kSkipped[] = {"loop", "ram", "zram", "dm-",
+                                                  "md",   "sr",  "fd",   "nbd"};
   for (auto p : kSkipped) {
     if (name.starts_with(p)) return false;
   }
@@ -38,12 +38,15 @@ std::string transportFromDevicePath(std::string_view p, std::string_view name) {
 
 std::string serialFromVpdPage80(std::string_view page) {
   if (page.size() < 4) return {};
-  std::size_t len = (static_cast<unsigned char>(page[2]) << 8) | static_cast<unsigned char>(page[3]);
+  std::size_t len =
+      (static_cast<unsigned char>(page[2]) << 8) | static_cast<unsigned char>(page[3]);
   std::string_view s = page.substr(4, std::min(len, page.size() - 4));
   std::string out;
   for (char c : s) {
-    if (c >= 0x21 && c < 0x7F) out += c;
-    else if (c == ' ' && !out.empty()) out += c;
+    if (c >= 0x21 && c < 0x7F)
+      out += c;
+    else if (c == ' ' && !out.empty())
+      out += c;
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;

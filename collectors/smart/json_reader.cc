@@ -101,9 +101,7 @@ class JsonParser {
     switch (c) {
       case '{': return object(out, depth);
       case '[': return array(out, depth);
-      case '"':
-        out.type_ = JsonValue::Type::kString;
-        return string(out.text_);
+      case '"': out.type_ = JsonValue::Type::kString; return string(out.text_);
       case 't':
         out.type_ = JsonValue::Type::kBool;
         out.bool_ = true;
@@ -295,6 +293,8 @@ class JsonParser {
   std::string error_;
 };
 
-Result<JsonValue> parseJson(std::string_view text) { return JsonParser(text).document(); }
+Result<JsonValue> parseJson(std::string_view text) {
+  return JsonParser(text).document();
+}
 
 }  // namespace foreshock::smart

@@ -42,7 +42,9 @@ ErrnoReason reasonForErrno(int err, Backend backend) {
 
 namespace {
 
-std::string errnoText(int e) { return std::strerror(e); }
+std::string errnoText(int e) {
+  return std::strerror(e);
+}
 
 // Whether the process holds `cap` in its effective set (capget(2); no libcap needed).
 bool hasCapability(int cap) {
@@ -228,8 +230,9 @@ class LiveSource final : public DeviceSource {
   }
 
   ReadOutcome readSmartctl(const DiskIdentity& d, PowerCheckMode mode) {
-    std::vector<std::string> argv = {options_.smartctl_path, "--json", "--info", "--health",
-                                     "--attributes", "--log=error", nocheckArg(mode)};
+    std::vector<std::string> argv = {
+        options_.smartctl_path, "--json",      "--info",        "--health",
+        "--attributes",         "--log=error", nocheckArg(mode)};
     if (!d.smartctl_type.empty()) {
       argv.push_back("-d");
       argv.push_back(d.smartctl_type);
@@ -246,7 +249,8 @@ class LiveSource final : public DeviceSource {
     if (run->timed_out) {
       o.kind = ReadOutcome::Kind::kFailed;
       o.reason = "timeout";
-      o.message = "smartctl " + d.node + " killed after " + formatDuration(options_.smartctl_timeout);
+      o.message =
+          "smartctl " + d.node + " killed after " + formatDuration(options_.smartctl_timeout);
       return o;
     }
     auto parsed = parseSmartctlJson(run->out);

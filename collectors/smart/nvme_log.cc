@@ -107,8 +107,8 @@ std::array<std::uint8_t, kNvmeSmartLogSize> encodeNvmeSmartLog(const NvmeHealth&
 
 Result<NvmeIdentity> parseNvmeIdentifyController(std::span<const std::uint8_t> d) {
   if (d.size() < kNvmeIdentifySize) {
-    return makeError("NVMe Identify Controller: " + std::to_string(d.size()) +
-                     " bytes, expected " + std::to_string(kNvmeIdentifySize));
+    return makeError("NVMe Identify Controller: " + std::to_string(d.size()) + " bytes, expected " +
+                     std::to_string(kNvmeIdentifySize));
   }
   NvmeIdentity id;
   id.serial = asciiField(d, 4, 20);

@@ -11,10 +11,10 @@
 namespace foreshock::smart {
 
 struct ProcessOutput {
-  std::string out;        // stdout, truncated at max_output bytes
-  int exit_code = -1;     // exit status when the child exited normally
-  int term_signal = 0;    // the signal that ended it, 0 if none
-  bool timed_out = false; // killed because the deadline passed
+  std::string out;         // stdout, truncated at max_output bytes
+  int exit_code = -1;      // exit status when the child exited normally
+  int term_signal = 0;     // the signal that ended it, 0 if none
+  bool timed_out = false;  // killed because the deadline passed
 };
 
 // Contract: argv[0] is the program (looked up in PATH when it has no '/'). stdin is

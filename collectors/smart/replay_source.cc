@@ -42,10 +42,10 @@ class ReplaySource final : public DeviceSource {
     }
     warned_missing_ = false;
     std::size_t files = 0;
-    auto it = fs::recursive_directory_iterator(
-        dir_, fs::directory_options::follow_directory_symlink |
-                  fs::directory_options::skip_permission_denied,
-        ec);
+    auto it = fs::recursive_directory_iterator(dir_,
+                                               fs::directory_options::follow_directory_symlink |
+                                                   fs::directory_options::skip_permission_denied,
+                                               ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it.depth() > 8) {
         it.disable_recursion_pending();
@@ -71,8 +71,9 @@ class ReplaySource final : public DeviceSource {
       d.device = name;
       d.transport = "replay";
       d.node = p.string();
-      d.backend = *kind == Kind::kBlob ? Backend::kAta
-                                       : (*kind == Kind::kNvme ? Backend::kNvme : Backend::kSmartctl);
+      d.backend = *kind == Kind::kBlob
+                      ? Backend::kAta
+                      : (*kind == Kind::kNvme ? Backend::kNvme : Backend::kSmartctl);
       out.push_back(std::move(d));
     }
     std::sort(out.begin(), out.end(),

@@ -67,8 +67,9 @@ CollectorInfo smartCollectorInfo() {
       opt::objectList(
           "devices",
           {
-              opt::required(opt::string("device", "", "Device label: a kernel name (sda) to "
-                                                      "override, or a new name to add a disk.")),
+              opt::required(opt::string("device", "",
+                                        "Device label: a kernel name (sda) to "
+                                        "override, or a new name to add a disk.")),
               opt::enumeration("backend", "auto", {"auto", "ata", "nvme", "smartctl"},
                                "Reader for this disk."),
               opt::string("smartctl_type", "", "smartctl -d value, e.g. sat, megaraid,0."),

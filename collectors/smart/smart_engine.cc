@@ -73,7 +73,9 @@ void worker(std::shared_ptr<SmartEngine::Batch> b);
 
 SmartEngine::SmartEngine(std::shared_ptr<DeviceSource> source, EngineOptions options,
                          const Clock& clock)
-    : source_(std::move(source)), options_(std::move(options)), clock_(clock),
+    : source_(std::move(source)),
+      options_(std::move(options)),
+      clock_(clock),
       include_(options_.include.empty() ? ".*" : options_.include) {
   if (!options_.exclude.empty()) exclude_ = std::regex(options_.exclude);
   if (options_.parallel == 0) options_.parallel = 1;
@@ -225,7 +227,8 @@ void SmartEngine::collect(MetricSet& out) {
         st.reason = "timeout";
         ++st.failures_total;
         l.unlock();
-        logTransition(st, "SMART read did not finish within " + formatDuration(options_.read_timeout), "");
+        logTransition(
+            st, "SMART read did not finish within " + formatDuration(options_.read_timeout), "");
       }
       // Not started before the deadline: no new data this cycle, state unchanged.
       continue;
@@ -260,9 +263,9 @@ void SmartEngine::collect(MetricSet& out) {
 
 namespace {
 
-constexpr const char* kOverallStates[] = {"good",       "bad_attribute_in_the_past",
-                                          "bad_sector", "bad_attribute_now",
-                                          "bad_sector_many", "bad_status"};
+constexpr const char* kOverallStates[] = {
+    "good",      "bad_attribute_in_the_past", "bad_sector", "bad_attribute_now", "bad_sector_many",
+    "bad_status"};
 
 Labels with(const Labels& base, std::initializer_list<std::pair<std::string, std::string>> extra) {
   Labels l = base;
@@ -307,8 +310,8 @@ void emitReading(MetricSet& out, const Labels& L, const SmartReading& r) {
               d(*r.bad_sectors));
   }
   if (r.reallocated_sectors) {
-    out.gauge("foreshock_disk_reallocated_sectors", "ATA attribute 5 raw: reallocated sectors.",
-              L, d(*r.reallocated_sectors));
+    out.gauge("foreshock_disk_reallocated_sectors", "ATA attribute 5 raw: reallocated sectors.", L,
+              d(*r.reallocated_sectors));
   }
   if (r.pending_sectors) {
     out.gauge("foreshock_disk_pending_sectors",
@@ -348,8 +351,8 @@ void emitReading(MetricSet& out, const Labels& L, const SmartReading& r) {
                 *a.worst);
     }
     if (a.threshold) {
-      out.gauge("foreshock_disk_ata_attribute_threshold",
-                "ATA SMART attribute failure threshold.", al, *a.threshold);
+      out.gauge("foreshock_disk_ata_attribute_threshold", "ATA SMART attribute failure threshold.",
+                al, *a.threshold);
     }
     out.gauge("foreshock_disk_ata_attribute_raw",
               "ATA SMART attribute 48-bit raw value (vendor-specific; see _raw_packed).", al,
@@ -405,12 +408,12 @@ void emitReading(MetricSet& out, const Labels& L, const SmartReading& r) {
                 d(h.data_units_read) * 512000.0);
     out.counter("foreshock_disk_written_bytes_total", "NVMe data written by the host.", L,
                 d(h.data_units_written) * 512000.0);
-    out.counter("foreshock_disk_nvme_host_read_commands_total", "NVMe read commands completed.",
-                L, d(h.host_read_commands));
-    out.counter("foreshock_disk_nvme_host_write_commands_total",
-                "NVMe write commands completed.", L, d(h.host_write_commands));
-    out.counter("foreshock_disk_nvme_controller_busy_seconds_total",
-                "NVMe controller busy time.", L, d(h.controller_busy_minutes) * 60.0);
+    out.counter("foreshock_disk_nvme_host_read_commands_total", "NVMe read commands completed.", L,
+                d(h.host_read_commands));
+    out.counter("foreshock_disk_nvme_host_write_commands_total", "NVMe write commands completed.",
+                L, d(h.host_write_commands));
+    out.counter("foreshock_disk_nvme_controller_busy_seconds_total", "NVMe controller busy time.",
+                L, d(h.controller_busy_minutes) * 60.0);
     out.counter("foreshock_disk_nvme_warning_temperature_seconds_total",
                 "Time above the warning composite temperature threshold.", L,
                 h.warning_temperature_minutes * 60.0);

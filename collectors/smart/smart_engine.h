@@ -20,12 +20,12 @@ struct EngineOptions {
   // Skips in a row after which a sleeping disk is read anyway (smartd's -n standby,N);
   // 0 means never force.
   int max_skips = 0;
-  std::size_t parallel = 4;  // disks read at the same time
-  Duration read_timeout = std::chrono::seconds(60);   // all reads of one cycle
-  Duration gone_retention = std::chrono::hours(24);   // how long a vanished disk is reported
-  std::string include = ".*";  // device-name regex
-  std::string exclude;         // device-name regex; empty excludes nothing
-  std::string component = "smart";  // log component
+  std::size_t parallel = 4;                          // disks read at the same time
+  Duration read_timeout = std::chrono::seconds(60);  // all reads of one cycle
+  Duration gone_retention = std::chrono::hours(24);  // how long a vanished disk is reported
+  std::string include = ".*";                        // device-name regex
+  std::string exclude;                               // device-name regex; empty excludes nothing
+  std::string component = "smart";                   // log component
 };
 
 // Thread-safety: collect() must not run concurrently with itself (the scheduler guarantees
@@ -54,8 +54,8 @@ class SmartEngine {
     std::uint64_t skips_total = 0;
     std::uint64_t failures_total = 0;
     bool up = false;
-    std::string reason;             // why up is 0
-    std::string logged_reason;      // the reason last logged (log once per change)
+    std::string reason;               // why up is 0
+    std::string logged_reason;        // the reason last logged (log once per change)
     std::shared_ptr<Batch> inflight;  // a read that has not finished yet
     std::size_t inflight_index = 0;
   };

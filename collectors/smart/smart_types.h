@@ -50,9 +50,9 @@ struct AtaAttribute {
   std::uint64_t raw = 0;  // the 48-bit raw field, little-endian as the drive stores it
   bool prefailure = false;
   bool online = false;
-  std::optional<bool> good_now;        // value above threshold now
-  std::optional<bool> good_in_past;    // worst above threshold
-  std::string when_failed;             // "", "now", "past" (smartctl's wording normalised)
+  std::optional<bool> good_now;      // value above threshold now
+  std::optional<bool> good_in_past;  // worst above threshold
+  std::string when_failed;           // "", "now", "past" (smartctl's wording normalised)
 };
 
 // The NVMe SMART / Health Information log page (log identifier 02h, 512 bytes).
@@ -63,7 +63,7 @@ struct NvmeHealth {
   std::uint8_t available_spare_threshold_percent = 0;
   std::uint8_t percentage_used = 0;  // may exceed 100
   // 128-bit counters: values past 2^64 are saturated (they would take centuries to reach).
-  std::uint64_t data_units_read = 0;     // units of 1000 * 512 bytes
+  std::uint64_t data_units_read = 0;  // units of 1000 * 512 bytes
   std::uint64_t data_units_written = 0;
   std::uint64_t host_read_commands = 0;
   std::uint64_t host_write_commands = 0;
@@ -99,7 +99,7 @@ struct SmartReading {
   std::string model;
   std::string serial;
   std::string firmware;
-  std::string protocol;  // "ata", "nvme", "scsi"
+  std::string protocol;         // "ata", "nvme", "scsi"
   std::optional<bool> healthy;  // the drive's own overall self-assessment passed
   // libatasmart's overall verdict: good, bad_attribute_in_the_past, bad_sector,
   // bad_attribute_now, bad_sector_many, bad_status. Empty when not an ATA reading.
@@ -108,13 +108,13 @@ struct SmartReading {
   std::optional<double> temperature_trip_celsius;
   std::optional<double> power_on_seconds;
   std::optional<std::uint64_t> power_cycles;
-  std::optional<std::uint64_t> bad_sectors;  // libatasmart: reallocated + pending
-  std::optional<std::uint64_t> reallocated_sectors;          // attribute 5
-  std::optional<std::uint64_t> reported_uncorrectable;       // attribute 187
-  std::optional<std::uint64_t> pending_sectors;              // attribute 197
-  std::optional<std::uint64_t> offline_uncorrectable;        // attribute 198
-  std::optional<std::uint64_t> crc_errors;                   // attribute 199
-  std::optional<int> self_test_status;  // ATA self-test execution status (0..15)
+  std::optional<std::uint64_t> bad_sectors;             // libatasmart: reallocated + pending
+  std::optional<std::uint64_t> reallocated_sectors;     // attribute 5
+  std::optional<std::uint64_t> reported_uncorrectable;  // attribute 187
+  std::optional<std::uint64_t> pending_sectors;         // attribute 197
+  std::optional<std::uint64_t> offline_uncorrectable;   // attribute 198
+  std::optional<std::uint64_t> crc_errors;              // attribute 199
+  std::optional<int> self_test_status;                  // ATA self-test execution status (0..15)
   std::vector<AtaAttribute> attributes;
   std::optional<NvmeHealth> nvme;
   std::optional<ScsiHealth> scsi;

@@ -29,7 +29,8 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::optional<std::uint64_t> uintAt(const JsonValue& root, std::initializer_list<std::string_view> p) {
+std::optional<std::uint64_t> uintAt(const JsonValue& root,
+                                    std::initializer_list<std::string_view> p) {
   const JsonValue* v = root.path(p);
   if (v == nullptr) return std::nullopt;
   if (auto u = v->asUint()) return u;
@@ -99,7 +100,8 @@ void readAtaAttributes(const JsonValue& root, SmartReading& r) {
     attr.threshold = byte("thresh");
     attr.raw = uintAt(a, {"raw", "value"}).value_or(0);
     if (const JsonValue* f = a.get("flags")) {
-      attr.prefailure = f->get("prefailure") ? f->get("prefailure")->asBool().value_or(false) : false;
+      attr.prefailure =
+          f->get("prefailure") ? f->get("prefailure")->asBool().value_or(false) : false;
       attr.online =
           f->get("updated_online") ? f->get("updated_online")->asBool().value_or(false) : false;
     }
@@ -127,7 +129,8 @@ void readNvme(const JsonValue& root, SmartReading& r) {
   auto u = [&](std::string_view k) { return uintAt(*log, {k}).value_or(0); };
   h.critical_warning = static_cast<std::uint8_t>(u("critical_warning") & 0xFF);
   if (auto t = numAt(*log, {"temperature"})) h.composite_temperature_celsius = *t;
-  h.available_spare_percent = static_cast<std::uint8_t>(std::min<std::uint64_t>(u("available_spare"), 255));
+  h.available_spare_percent =
+      static_cast<std::uint8_t>(std::min<std::uint64_t>(u("available_spare"), 255));
   h.available_spare_threshold_percent =
       static_cast<std::uint8_t>(std::min<std::uint64_t>(u("available_spare_threshold"), 255));
   h.percentage_used = static_cast<std::uint8_t>(std::min<std::uint64_t>(u("percentage_used"), 255));
@@ -141,8 +144,10 @@ void readNvme(const JsonValue& root, SmartReading& r) {
   h.unsafe_shutdowns = u("unsafe_shutdowns");
   h.media_errors = u("media_errors");
   h.error_log_entries = u("num_err_log_entries");
-  h.warning_temperature_minutes = static_cast<std::uint32_t>(std::min<std::uint64_t>(u("warning_temp_time"), UINT32_MAX));
-  h.critical_temperature_minutes = static_cast<std::uint32_t>(std::min<std::uint64_t>(u("critical_comp_time"), UINT32_MAX));
+  h.warning_temperature_minutes =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(u("warning_temp_time"), UINT32_MAX));
+  h.critical_temperature_minutes =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(u("critical_comp_time"), UINT32_MAX));
   if (const JsonValue* sensors = log->get("temperature_sensors")) {
     std::size_t i = 0;
     for (const auto& s : sensors->items()) {
@@ -216,14 +221,12 @@ Result<SmartctlOutcome> parseSmartctlJson(std::string_view text) {
   if (r.firmware.empty()) r.firmware = strAt(root, {"revision"});
   if (r.firmware.empty()) r.firmware = strAt(root, {"scsi_revision"});
 
-  const bool has_device_data = root.get("smart_status") != nullptr ||
-                               root.get("ata_smart_attributes") != nullptr ||
-                               root.get("nvme_smart_health_information_log") != nullptr ||
-                               root.get("scsi_error_counter_log") != nullptr ||
-                               root.get("temperature") != nullptr ||
-                               root.get("power_on_time") != nullptr;
-  if (out.exit.open_failed_or_low_power && root.get("power_mode") != nullptr &&
-      !has_device_data) {
+  const bool has_device_data =
+      root.get("smart_status") != nullptr || root.get("ata_smart_attributes") != nullptr ||
+      root.get("nvme_smart_health_information_log") != nullptr ||
+      root.get("scsi_error_counter_log") != nullptr || root.get("temperature") != nullptr ||
+      root.get("power_on_time") != nullptr;
+  if (out.exit.open_failed_or_low_power && root.get("power_mode") != nullptr && !has_device_data) {
     // --nocheck=standby (smartd's -n) made smartctl stop before any SMART command.
     out.kind = SmartctlOutcome::Kind::kSkipped;
     return out;
@@ -273,7 +276,8 @@ Result<SmartctlOutcome> parseSmartctlJson(std::string_view text) {
   }
   r.power_cycles = uintAt(root, {"power_cycle_count"});
   if (!r.power_cycles) {
-    r.power_cycles = uintAt(root, {"scsi_start_stop_cycle_counter", "accumulated_start_stop_cycles"});
+    r.power_cycles =
+        uintAt(root, {"scsi_start_stop_cycle_counter", "accumulated_start_stop_cycles"});
   }
   if (auto st = uintAt(root, {"ata_smart_data", "self_test", "status", "value"})) {
     r.self_test_status = static_cast<int>((*st >> 4) & 0x0F);
@@ -282,9 +286,12 @@ Result<SmartctlOutcome> parseSmartctlJson(std::string_view text) {
   readNvme(root, r);
   readScsi(root, r);
   if (r.protocol.empty()) {
-    if (r.nvme) r.protocol = "nvme";
-    else if (r.scsi) r.protocol = "scsi";
-    else if (!r.attributes.empty()) r.protocol = "ata";
+    if (r.nvme)
+      r.protocol = "nvme";
+    else if (r.scsi)
+      r.protocol = "scsi";
+    else if (!r.attributes.empty())
+      r.protocol = "ata";
   }
   return out;
 }

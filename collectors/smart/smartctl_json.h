@@ -13,14 +13,14 @@ namespace foreshock::smart {
 // smartctl's exit status is a bit mask (smartctl(8), "EXIT STATUS").
 struct SmartctlExit {
   int status = 0;
-  bool command_line_error = false;         // bit 0
-  bool open_failed_or_low_power = false;   // bit 1: open failed, or skipped by --nocheck
-  bool smart_command_failed = false;       // bit 2: a SMART/ATA command failed or checksum
-  bool disk_failing = false;               // bit 3: SMART status says "disk failing"
-  bool prefail_below_threshold = false;    // bit 4: pre-fail attribute at/below threshold
-  bool attribute_failed_in_past = false;   // bit 5: attribute at/below threshold in the past
-  bool error_log_has_entries = false;      // bit 6
-  bool self_test_log_has_errors = false;   // bit 7
+  bool command_line_error = false;        // bit 0
+  bool open_failed_or_low_power = false;  // bit 1: open failed, or skipped by --nocheck
+  bool smart_command_failed = false;      // bit 2: a SMART/ATA command failed or checksum
+  bool disk_failing = false;              // bit 3: SMART status says "disk failing"
+  bool prefail_below_threshold = false;   // bit 4: pre-fail attribute at/below threshold
+  bool attribute_failed_in_past = false;  // bit 5: attribute at/below threshold in the past
+  bool error_log_has_entries = false;     // bit 6
+  bool self_test_log_has_errors = false;  // bit 7
 };
 SmartctlExit decodeSmartctlExit(int status);
 

@@ -53,8 +53,10 @@ Expected parseExpected(const std::string& text) {
     }
     if (!table) {
       auto colon = line.find(": ");
-      if (colon != std::string::npos) e.fields[line.substr(0, colon)] = line.substr(colon + 2);
-      else if (line.ends_with(":")) e.fields[line.substr(0, line.size() - 1)] = "";
+      if (colon != std::string::npos)
+        e.fields[line.substr(0, colon)] = line.substr(colon + 2);
+      else if (line.ends_with(":"))
+        e.fields[line.substr(0, line.size() - 1)] = "";
       continue;
     }
     auto tok = splitWhitespace(line);
@@ -121,9 +123,9 @@ double prettyUnitMilliseconds(const std::string& s) {
 }
 
 bool isValue(const std::string& field) {
-  return !field.empty() && (std::isdigit(static_cast<unsigned char>(field[0])) || field == "yes" ||
-                            field == "no" || field.find('_') != std::string::npos ||
-                            field == "GOOD");
+  return !field.empty() &&
+         (std::isdigit(static_cast<unsigned char>(field[0])) || field == "yes" || field == "no" ||
+          field.find('_') != std::string::npos || field == "GOOD");
 }
 
 std::vector<std::string> blobNames() {
@@ -239,7 +241,9 @@ INSTANTIATE_TEST_SUITE_P(SharedBlobs, AtaBlobReplay, ::testing::ValuesIn(blobNam
                            return n;
                          });
 
-TEST(AtaBlobReplay, CoversEveryBlobInTheSharedFolder) { EXPECT_EQ(blobNames().size(), 15u); }
+TEST(AtaBlobReplay, CoversEveryBlobInTheSharedFolder) {
+  EXPECT_EQ(blobNames().size(), 15u);
+}
 
 TEST(SmartAtaParser, ReportsPendingSectorsFromAttribute197) {
   auto blob = readFileBounded(kBlobDir / "SAMSUNG_HD501LJ--CR100-12");
@@ -276,8 +280,7 @@ TEST(SkdumpBlobLayout, RejectsUnknownTagsNamingTheOffset) {
   std::string b = record("IDFY", 512) + record("XXXX", 4);
   auto r = validateSkBlob(bytesOf(b));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("\"XXXX\" at byte 520"), std::string::npos)
-      << r.error().message;
+  EXPECT_NE(r.error().message.find("\"XXXX\" at byte 520"), std::string::npos) << r.error().message;
 }
 
 TEST(SkdumpBlobLayout, RejectsWrongPayloadSizesAndDuplicates) {

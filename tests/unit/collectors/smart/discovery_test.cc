@@ -1,11 +1,12 @@
 // Disk discovery on a fake sysfs tree built in a temporary folder (symlinks like the kernel's).
+#include "collectors/smart/discovery.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "collectors/smart/discovery.h"
 #include "collectors/smart/process_runner.h"
 
 namespace foreshock::smart {
@@ -16,8 +17,9 @@ namespace fs = std::filesystem;
 class FakeSysfs : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("fssm-sysfs-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("fssm-sysfs-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_ / "block");
     paths_.sysfs = root_;
@@ -112,8 +114,14 @@ TEST_F(FakeSysfs, MissingBlockFolderMeansNoDisks) {
 }
 
 TEST(DiskTransport, FollowsTheDevicePath) {
-  EXPECT_EQ(transportFromDevicePath("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0/block/sdb", "sdb"), "usb");
-  EXPECT_EQ(transportFromDevicePath("/sys/devices/pci0000:00/0000:00:03.0/0000:02:00.0/host0/port-0:0/end_device-0:0/target0:0:0/0:0:0:0/block/sda", "sda"), "sas");
+  EXPECT_EQ(transportFromDevicePath("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/"
+                                    "target6:0:0/6:0:0:0/block/sdb",
+                                    "sdb"),
+            "usb");
+  EXPECT_EQ(transportFromDevicePath("/sys/devices/pci0000:00/0000:00:03.0/0000:02:00.0/host0/"
+                                    "port-0:0/end_device-0:0/target0:0:0/0:0:0:0/block/sda",
+                                    "sda"),
+            "sas");
   EXPECT_EQ(defaultBackend("sdb", "usb"), Backend::kAta);
   EXPECT_EQ(defaultBackend("sda", "sas"), Backend::kSmartctl);
 }

@@ -1,11 +1,12 @@
 // The NVMe values smartctl reported for real drives (../shared/data/smart/smartctl-json) are
 // encoded into 512-byte SMART/Health log pages in the spec's layout and decoded back through
 // the native parser.
+#include "collectors/smart/nvme_log.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "collectors/smart/nvme_log.h"
 #include "collectors/smart/smartctl_json.h"
 #include "core/file_util.h"
 
@@ -44,8 +45,8 @@ void expectSame(const NvmeHealth& a, const NvmeHealth& b) {
 
 TEST(NvmeSmartLog, RoundTripsTheValuesOfEveryNvmeDriveInTheSharedData) {
   int drives = 0;
-  for (const auto& e :
-       fs::recursive_directory_iterator(fs::path(FORESHOCK_SHARED_DATA) / "smart" / "smartctl-json")) {
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(FORESHOCK_SHARED_DATA) / "smart" /
+                                                        "smartctl-json")) {
     if (!e.is_regular_file() || e.path().extension() != ".json") continue;
     auto text = readFileBounded(e.path());
     ASSERT_TRUE(text.ok());
@@ -58,7 +59,8 @@ TEST(NvmeSmartLog, RoundTripsTheValuesOfEveryNvmeDriveInTheSharedData) {
     // Spot-check the spec's byte layout independently of the decoder.
     EXPECT_EQ(page[0], want.critical_warning);
     if (want.composite_temperature_celsius) {
-      EXPECT_EQ(le(page, 1, 2), static_cast<std::uint64_t>(*want.composite_temperature_celsius + 273));
+      EXPECT_EQ(le(page, 1, 2),
+                static_cast<std::uint64_t>(*want.composite_temperature_celsius + 273));
     }
     EXPECT_EQ(page[3], want.available_spare_percent);
     EXPECT_EQ(page[4], want.available_spare_threshold_percent);

@@ -1,5 +1,7 @@
 // The smart collector's logic on a fake DeviceSource: the standby rule, forced reads,
 // failures with reasons, gone disks, swapped disks and hung reads.
+#include "collectors/smart/smart_engine.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,7 +10,6 @@
 #include <map>
 #include <mutex>
 
-#include "collectors/smart/smart_engine.h"
 #include "core/log.h"
 
 namespace foreshock::smart {

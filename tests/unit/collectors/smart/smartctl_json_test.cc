@@ -1,9 +1,10 @@
+#include "collectors/smart/smartctl_json.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "collectors/smart/json_reader.h"
-#include "collectors/smart/smartctl_json.h"
 #include "core/file_util.h"
 
 namespace foreshock::smart {
@@ -26,7 +27,8 @@ const AtaAttribute* attr(const SmartReading& r, int id) {
 }
 
 TEST(JsonReader, ParsesNestedValuesAndKeepsLargeIntegersExact) {
-  auto v = parseJson(R"({"a": [1, -2, 3.5e2, true, null, "x\u00e9\n"], "big": 18446744073709551615})");
+  auto v =
+      parseJson(R"({"a": [1, -2, 3.5e2, true, null, "x\u00e9\n"], "big": 18446744073709551615})");
   ASSERT_TRUE(v.ok()) << v.error().message;
   const auto& a = v->get("a")->items();
   ASSERT_EQ(a.size(), 6u);
@@ -74,7 +76,8 @@ TEST(SmartctlJson, EveryDeviceReportInTheSharedDataParses) {
     std::string name = e.path().filename().string();
     if (name == "standby-sdc.json") {
       EXPECT_EQ(r->kind, SmartctlOutcome::Kind::kSkipped);
-    } else if (name == "nonexistent-device.json" || name == "smartctl_info_hitachi_autodetect.json") {
+    } else if (name == "nonexistent-device.json" ||
+               name == "smartctl_info_hitachi_autodetect.json") {
       EXPECT_EQ(r->kind, SmartctlOutcome::Kind::kFailed) << name;
     } else {
       EXPECT_EQ(r->kind, SmartctlOutcome::Kind::kReading) << name << ": " << r->reason;
