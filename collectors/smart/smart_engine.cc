@@ -436,10 +436,6 @@ void emitReading(MetricSet& out, const Labels& L, const SmartReading& r) {
       out.gauge("foreshock_disk_scsi_pending_defects", "SCSI pending defects.", L,
                 d(*s.pending_defects));
     }
-    if (s.non_medium_errors) {
-      out.counter("foreshock_disk_scsi_non_medium_errors_total", "SCSI non-medium errors.", L,
-                  d(*s.non_medium_errors));
-    }
     auto page = [&](const char* op, const std::optional<ScsiErrorCounters>& c) {
       if (!c) return;
       Labels ol = with(L, {{"operation", op}});

@@ -90,7 +90,6 @@ struct ScsiHealth {
   std::optional<std::uint64_t> grown_defects;
   std::optional<std::uint64_t> pending_defects;
   std::optional<ScsiErrorCounters> read, write, verify;
-  std::optional<std::uint64_t> non_medium_errors;
 };
 
 // One SMART reading. Every field is optional: a backend fills in what it knows.
