@@ -4,6 +4,7 @@
 
 #include "collectors/self/self_collector.h"
 #include "collectors/sensors/sensors_collector.h"
+#include "collectors/smart/smart_collector.h"
 
 namespace foreshock {
 
@@ -28,6 +29,7 @@ Registry builtinRegistry() {
   // One line per collector. Keep this list sorted by name.
   (void)r.add(selfCollectorInfo());
   (void)r.add(sensorsCollectorInfo());
+  (void)r.add(smartCollectorInfo());
   return r;
 }
 
