@@ -1,10 +1,14 @@
 #include "agent/app.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <set>
 
+#include "agent/sd_notify.h"
 #include "core/file_util.h"
 #include "core/log.h"
 #include "exporters/prometheus/exposition.h"
@@ -111,6 +115,40 @@ HttpServerOptions webOptions(const AgentConfig& cfg) {
   return o;
 }
 
+// Logs a failed notification once per kind of message, so a broken NOTIFY_SOCKET is visible
+// but never floods the log.
+void notifyOrLog(const SdNotifier& n, const std::string& msg) {
+  if (auto st = n.notify(msg); !st) {
+    static std::mutex mu;
+    static std::set<std::string> logged;
+    std::lock_guard<std::mutex> l(mu);
+    std::string kind = msg.substr(0, msg.find('='));
+    if (logged.insert(kind).second) log::warn("systemd", "sd_notify " + kind + ": " + st.error().message);
+  }
+}
+
+// Wires a scheduler to systemd: READY=1 after its first complete collection, WATCHDOG=1 from
+// its monitor loop while every runner keeps its schedule. A loop that stops (deadlock, a
+// runner blocked for good) stops the pings, and systemd restarts the agent after WatchdogSec.
+void attachSystemd(Scheduler* sched, const SdNotifier* notifier, WatchdogPinger* pinger,
+                   std::string ready_status) {
+  if (!notifier->enabled()) return;
+  sched->setReadyHook([notifier, ready_status] { notifyOrLog(*notifier, "READY=1\nSTATUS=" + ready_status); });
+  if (pinger == nullptr) return;
+  auto stalled = std::make_shared<bool>(false);
+  sched->setTickHook([sched, pinger, stalled] {
+    std::string why;
+    if (!sched->progressing(&why)) {
+      if (!*stalled) log::error("agent", "scheduler stalled (" + why + "); withholding the systemd watchdog ping");
+      *stalled = true;
+      return;
+    }
+    if (*stalled) log::info("agent", "scheduler progressing again; watchdog pings resume");
+    *stalled = false;
+    pinger->tick(std::chrono::steady_clock::now());
+  });
+}
+
 }  // namespace
 
 int runServe(const CommandLine& cl, const Registry& registry) {
@@ -134,6 +172,15 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   log::info("agent", "starting foreshock " + buildInfo().version + " (" + buildInfo().revision +
                          ") with config " + cfg.source);
 
+  const SdNotifier notifier = SdNotifier::fromEnvironment();
+  std::optional<WatchdogPinger> pinger;
+  if (auto wd = watchdogFromEnvironment(static_cast<int>(::getpid()))) {
+    pinger.emplace(&notifier, wd->pingInterval());
+    log::info("systemd", "watchdog enabled: pinging every " +
+                             std::to_string(wd->pingInterval().count() / 1000) + " ms");
+  }
+  WatchdogPinger* pinger_ptr = pinger ? &*pinger : nullptr;
+
   SnapshotStore store;
   auto sched = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
   Scheduler* current = sched.get();
@@ -147,7 +194,13 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     log::error("web", server.error().message);
     return 1;
   }
-  for (const auto& a : (*server)->boundAddresses()) log::info("web", "listening on " + a);
+  std::string listening;
+  for (const auto& a : (*server)->boundAddresses()) {
+    log::info("web", "listening on " + a);
+    listening += (listening.empty() ? "" : " ") + a;
+  }
+  notifyOrLog(notifier, "STATUS=first collection running; listening on " + listening);
+  attachSystemd(sched.get(), &notifier, pinger_ptr, "serving metrics on " + listening);
   sched->start();
 
   int rc = 0;
@@ -156,10 +209,12 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
       log::info("agent", "SIGHUP: reloading configuration");
+      notifyOrLog(notifier, "RELOADING=1\nSTATUS=reloading configuration");
       auto next = loadEffectiveConfig(cl, registry);
       if (!next.config) {
         for (const auto& e : next.errors) log::error("config", e);
         log::error("agent", "new configuration rejected; the running configuration stays in effect");
+        notifyOrLog(notifier, "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
         continue;
       }
       if (next.config->web.getStringList("listen_addresses") != cfg.web.getStringList("listen_addresses")) {
@@ -170,6 +225,10 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       auto replacement = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
       replacement->adoptFrom(*sched);
       sched->stop();
+      // The new scheduler gets the watchdog; READY=1 follows right after it starts (its data
+      // carried over), not after its first collection.
+      attachSystemd(replacement.get(), &notifier, pinger_ptr, "serving metrics on " + listening);
+      replacement->setReadyHook(nullptr);
       replacement->start();
       {
         std::lock_guard<std::mutex> l(sched_mu);
@@ -177,9 +236,11 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       }
       sched = std::move(replacement);
       log::info("agent", "configuration reloaded from " + cfg.source);
+      notifyOrLog(notifier, "READY=1\nSTATUS=configuration reloaded; serving metrics on " + listening);
       continue;
     }
     log::info("agent", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+    notifyOrLog(notifier, "STOPPING=1\nSTATUS=shutting down");
     break;
   }
   sched->stop();
