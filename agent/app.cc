@@ -50,6 +50,12 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
       load.errors.push_back(cfg.source + ": web.listen_addresses: " + la.error().message);
     }
   }
+  if (cl.web_config_file) cfg.web.values["config_file"] = *cl.web_config_file;
+  if (cfg.web.has("config_file")) {
+    if (auto wc = loadWebConfigFile(cfg.web.getString("config_file")); !wc) {
+      load.errors.push_back("web.config_file: " + wc.error().message);
+    }
+  }
   if (cl.log_level) {
     if (!log::parseLevel(*cl.log_level)) {
       load.errors.push_back("--log.level: expected debug, info, warn or error, got \"" + *cl.log_level + "\"");
@@ -113,6 +119,23 @@ HttpServerOptions webOptions(const AgentConfig& cfg) {
   o.max_connections_per_ip = static_cast<unsigned>(cfg.web.getInt("max_connections_per_ip"));
   o.idle_timeout = cfg.web.getDuration("idle_timeout");
   return o;
+}
+
+// The web config named by web.config_file (null when unset). Errors name the file.
+Result<std::shared_ptr<const WebConfig>> loadWeb(const AgentConfig& cfg) {
+  if (!cfg.web.has("config_file")) return std::shared_ptr<const WebConfig>();
+  auto wc = loadWebConfigFile(cfg.web.getString("config_file"));
+  if (!wc) return wc.error();
+  return std::shared_ptr<const WebConfig>(std::make_shared<WebConfig>(std::move(*wc)));
+}
+
+std::string describeWeb(const std::shared_ptr<const WebConfig>& w) {
+  if (!w) return "plain HTTP, no authentication";
+  std::string d = w->tls ? "TLS" : "plain HTTP";
+  d += w->basic_auth_users.empty() ? ", no authentication"
+                                   : ", basic auth (" + std::to_string(w->basic_auth_users.size()) + " user(s))";
+  if (w->tls && w->tls->client_auth != ClientAuth::kNoClientCert) d += ", client certificates";
+  return d + " from " + w->source;
 }
 
 // Logs a failed notification once per kind of message, so a broken NOTIFY_SOCKET is visible
@@ -189,7 +212,14 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     std::lock_guard<std::mutex> l(sched_mu);
     return current->ready();
   };
-  auto server = HttpServer::start(webOptions(cfg), &store, ready);
+  auto web = loadWeb(cfg);
+  if (!web) {
+    log::error("web", web.error().message);
+    return 1;
+  }
+  HttpServerOptions web_options = webOptions(cfg);
+  web_options.web = *web;
+  auto server = HttpServer::start(web_options, &store, ready);
   if (!server) {
     log::error("web", server.error().message);
     return 1;
@@ -219,6 +249,18 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       }
       if (next.config->web.getStringList("listen_addresses") != cfg.web.getStringList("listen_addresses")) {
         log::warn("agent", "web.listen_addresses changed; the new addresses take effect after a restart");
+      }
+      auto next_web = loadWeb(*next.config);
+      if (!next_web) {
+        log::error("web", next_web.error().message);
+        log::error("agent", "new configuration rejected; the running configuration stays in effect");
+        notifyOrLog(notifier, "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
+        continue;
+      }
+      if (auto st = (*server)->reloadWebConfig(*next_web); !st) {
+        log::error("web", st.error().message);
+      } else {
+        log::info("web", "web configuration reloaded: serving " + describeWeb(*next_web));
       }
       cfg = std::move(*next.config);
       applyLogLevel(cfg);

@@ -23,6 +23,7 @@ struct CommandLine {
   std::vector<std::string> enable;   // --collector.NAME
   std::vector<std::string> disable;  // --no-collector.NAME
   std::vector<std::string> listen_addresses;
+  std::optional<std::string> web_config_file;  // --web.config.file
 };
 
 // Loads the config named on the command line (or the defaults) and applies flag overrides.
