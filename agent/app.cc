@@ -354,9 +354,15 @@ int runListCollectors(const Registry& registry, const std::string& format) {
     std::printf("[");
     bool first = true;
     for (const auto& c : registry.list()) {
-      std::printf("%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\"}",
+      std::string desc;
+      for (char ch : c.description) {
+        if (ch == '"' || ch == '\\') desc += '\\';
+        if (static_cast<unsigned char>(ch) >= 0x20) desc += ch;
+      }
+      std::printf("%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\",\"description\":\"%s\"}",
                   first ? "" : ",", c.name.c_str(), c.enabled_by_default ? "true" : "false",
-                  formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str());
+                  formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str(),
+                  desc.c_str());
       first = false;
     }
     std::printf("]\n");
