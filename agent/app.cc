@@ -132,8 +132,9 @@ Result<std::shared_ptr<const WebConfig>> loadWeb(const AgentConfig& cfg) {
 std::string describeWeb(const std::shared_ptr<const WebConfig>& w) {
   if (!w) return "plain HTTP, no authentication";
   std::string d = w->tls ? "TLS" : "plain HTTP";
-  d += w->basic_auth_users.empty() ? ", no authentication"
-                                   : ", basic auth (" + std::to_string(w->basic_auth_users.size()) + " user(s))";
+  d += w->basic_auth_users.empty()
+           ? ", no authentication"
+           : ", basic auth (" + std::to_string(w->basic_auth_users.size()) + " user(s))";
   if (w->tls && w->tls->client_auth != ClientAuth::kNoClientCert) d += ", client certificates";
   return d + " from " + w->source;
 }
@@ -146,7 +147,8 @@ void notifyOrLog(const SdNotifier& n, const std::string& msg) {
     static std::set<std::string> logged;
     std::lock_guard<std::mutex> l(mu);
     std::string kind = msg.substr(0, msg.find('='));
-    if (logged.insert(kind).second) log::warn("systemd", "sd_notify " + kind + ": " + st.error().message);
+    if (logged.insert(kind).second)
+      log::warn("systemd", "sd_notify " + kind + ": " + st.error().message);
   }
 }
 
@@ -156,13 +158,16 @@ void notifyOrLog(const SdNotifier& n, const std::string& msg) {
 void attachSystemd(Scheduler* sched, const SdNotifier* notifier, WatchdogPinger* pinger,
                    std::string ready_status) {
   if (!notifier->enabled()) return;
-  sched->setReadyHook([notifier, ready_status] { notifyOrLog(*notifier, "READY=1\nSTATUS=" + ready_status); });
+  sched->setReadyHook(
+      [notifier, ready_status] { notifyOrLog(*notifier, "READY=1\nSTATUS=" + ready_status); });
   if (pinger == nullptr) return;
   auto stalled = std::make_shared<bool>(false);
   sched->setTickHook([sched, pinger, stalled] {
     std::string why;
     if (!sched->progressing(&why)) {
-      if (!*stalled) log::error("agent", "scheduler stalled (" + why + "); withholding the systemd watchdog ping");
+      if (!*stalled)
+        log::error("agent",
+                   "scheduler stalled (" + why + "); withholding the systemd watchdog ping");
       *stalled = true;
       return;
     }
@@ -244,7 +249,8 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       if (!next.config) {
         for (const auto& e : next.errors) log::error("config", e);
         log::error("agent", "new configuration rejected; the running configuration stays in effect");
-        notifyOrLog(notifier, "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
+        notifyOrLog(notifier,
+                    "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
         continue;
       }
       if (next.config->web.getStringList("listen_addresses") != cfg.web.getStringList("listen_addresses")) {
@@ -253,8 +259,10 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       auto next_web = loadWeb(*next.config);
       if (!next_web) {
         log::error("web", next_web.error().message);
-        log::error("agent", "new configuration rejected; the running configuration stays in effect");
-        notifyOrLog(notifier, "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
+        log::error("agent",
+                   "new configuration rejected; the running configuration stays in effect");
+        notifyOrLog(notifier,
+                    "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
         continue;
       }
       if (auto st = (*server)->reloadWebConfig(*next_web); !st) {
@@ -278,7 +286,8 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       }
       sched = std::move(replacement);
       log::info("agent", "configuration reloaded from " + cfg.source);
-      notifyOrLog(notifier, "READY=1\nSTATUS=configuration reloaded; serving metrics on " + listening);
+      notifyOrLog(notifier,
+                  "READY=1\nSTATUS=configuration reloaded; serving metrics on " + listening);
       continue;
     }
     log::info("agent", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
@@ -359,10 +368,12 @@ int runListCollectors(const Registry& registry, const std::string& format) {
         if (ch == '"' || ch == '\\') desc += '\\';
         if (static_cast<unsigned char>(ch) >= 0x20) desc += ch;
       }
-      std::printf("%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\",\"description\":\"%s\"}",
-                  first ? "" : ",", c.name.c_str(), c.enabled_by_default ? "true" : "false",
-                  formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str(),
-                  desc.c_str());
+      std::printf(
+          "%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\","
+          "\"description\":\"%s\"}",
+          first ? "" : ",", c.name.c_str(), c.enabled_by_default ? "true" : "false",
+          formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str(),
+          desc.c_str());
       first = false;
     }
     std::printf("]\n");

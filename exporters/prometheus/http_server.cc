@@ -69,7 +69,8 @@ MHD_Result queue(MHD_Connection* conn, unsigned status, const std::string& body,
       body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
   if (resp == nullptr) return MHD_NO;
   if (t_web != nullptr) {
-    for (const auto& [k, v] : t_web->extra_headers) MHD_add_response_header(resp, k.c_str(), v.c_str());
+    for (const auto& [k, v] : t_web->extra_headers)
+      MHD_add_response_header(resp, k.c_str(), v.c_str());
   }
   if (status == MHD_HTTP_UNAUTHORIZED) {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"foreshock\"");
@@ -136,7 +137,8 @@ bool authorized(HttpServer::Impl* impl, MHD_Connection* conn, const WebConfig& w
   if (it == web.basic_auth_users.end()) return false;
   std::string material = cred->first + '\0' + cred->second + '\0' + it->second;
   unsigned char digest[32];
-  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, material.data(), material.size(), digest) < 0) return false;
+  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, material.data(), material.size(), digest) < 0)
+    return false;
   std::string key(reinterpret_cast<char*>(digest), sizeof(digest));
   if (impl->cachedOk(key)) return true;
   if (!verifyPasswordHash(cred->second, it->second)) return false;
@@ -286,7 +288,8 @@ namespace {
 MHD_Daemon* startDaemon(int fd, bool v6, const HttpServerOptions& options, const WebConfig* web,
                         HttpServer::Impl* impl) {
   // MHD_USE_ITC: needed by MHD_quiesce_daemon when a reload restarts the listener.
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
   if (v6) flags |= MHD_USE_IPv6;
   std::vector<MHD_OptionItem> items = {
       {MHD_OPTION_LISTEN_SOCKET, static_cast<intptr_t>(fd), nullptr},
