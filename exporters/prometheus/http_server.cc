@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -284,6 +285,17 @@ HttpServer::~HttpServer() {
 }
 
 namespace {
+// TLS sends a response as several records (headers, body); with Nagle's algorithm the second
+// waits for the client's delayed ACK, adding ~40 ms to every scrape over TLS. Send at once.
+void onConnection(void* /*cls*/, MHD_Connection* conn, void** /*socket_context*/,
+                  MHD_ConnectionNotificationCode code) {
+  if (code != MHD_CONNECTION_NOTIFY_STARTED) return;
+  const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (ci == nullptr) return;
+  int one = 1;
+  ::setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 // Starts one MHD daemon on an already bound, listening socket with the given web config.
 MHD_Daemon* startDaemon(int fd, bool v6, const HttpServerOptions& options, const WebConfig* web,
                         HttpServer::Impl* impl) {
@@ -310,6 +322,8 @@ MHD_Daemon* startDaemon(int fd, bool v6, const HttpServerOptions& options, const
       items.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, const_cast<char*>(t.client_ca_pem.c_str())});
     }
     items.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(priorities.c_str())});
+    items.push_back({MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&onConnection),
+                     nullptr});
   }
   items.push_back({MHD_OPTION_END, 0, nullptr});
   return MHD_start_daemon(flags, 0, nullptr, nullptr, &handle, impl, MHD_OPTION_EXTERNAL_LOGGER,
