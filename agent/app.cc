@@ -51,11 +51,6 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
     }
   }
   if (cl.web_config_file) cfg.web.values["config_file"] = *cl.web_config_file;
-  if (cfg.web.has("config_file")) {
-    if (auto wc = loadWebConfigFile(cfg.web.getString("config_file")); !wc) {
-      load.errors.push_back("web.config_file: " + wc.error().message);
-    }
-  }
   if (cl.log_level) {
     if (!log::parseLevel(*cl.log_level)) {
       load.errors.push_back("--log.level: expected debug, info, warn or error, got \"" + *cl.log_level + "\"");
@@ -65,6 +60,14 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
   }
   if (!load.errors.empty()) load.config.reset();
   return load;
+}
+
+std::vector<std::string> checkWebConfig(const AgentConfig& cfg) {
+  if (!cfg.web.has("config_file")) return {};
+  if (auto wc = loadWebConfigFile(cfg.web.getString("config_file")); !wc) {
+    return {"web.config_file: " + wc.error().message};
+  }
+  return {};
 }
 
 std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,

@@ -30,6 +30,11 @@ struct CommandLine {
 // Errors are printed by the caller, one per line.
 ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry);
 
+// Reads and checks the web config file named by web.config_file (TLS material included);
+// the errors, if any. Only `serve` and --check-config need it: `collect` and `check` never
+// read TLS keys, so they work for a user who cannot read them.
+std::vector<std::string> checkWebConfig(const AgentConfig& cfg);
+
 // Creates every enabled collector. A collector whose construction fails is replaced by one
 // that reports that error on every run, so the failure is visible as
 // foreshock_collector_success 0 and the rest keep running.

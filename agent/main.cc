@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
 
   if (cl.check_config) {
     auto load = loadEffectiveConfig(cl, registry);
+    if (load.config) {
+      load.errors = checkWebConfig(*load.config);
+      if (!load.errors.empty()) load.config.reset();
+    }
     if (!load.config) {
       for (const auto& e : load.errors) std::fprintf(stderr, "%s\n", e.c_str());
       std::fprintf(stderr, "configuration invalid: %zu error(s)\n", load.errors.size());

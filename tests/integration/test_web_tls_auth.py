@@ -83,6 +83,9 @@ def main():
           f"error does not name file, line and key: {p.stderr}")
     p = run([BIN, "--web.config.file", web, "--check-config"], check_rc=False)
     check(p.returncode == 0, f"--check-config rejected a good web config: {p.stderr}")
+    # collect and check never read TLS material: a web config they cannot use does not stop them.
+    p = run([BIN, "--web.config.file", bad, "collect"], check_rc=False)
+    check(p.returncode == 0 and "foreshock_build_info" in p.stdout, f"collect failed on the web config: {p.stderr}")
 
     with Agent(["--web.listen-address", "127.0.0.1:0", "--web.config.file", web, "serve"]) as agent:
         addr = agent.addresses[0]
