@@ -137,7 +137,11 @@ def main():
             ts = pings_after(listener, t0)[:6]
             gaps = [b - a for a, b in zip(ts, ts[1:])]
             print("watchdog gaps:", ["%.3f" % g for g in gaps])
-            check(all(0.45 <= g <= 0.75 for g in gaps), f"watchdog pings not every 0.5 s: {gaps}")
+            # Never faster than WATCHDOG_USEC/2, always well inside WATCHDOG_USEC (what systemd
+            # enforces), and about every 0.5 s (the monitor ticks every 0.1 s; slack for load).
+            check(all(0.45 <= g <= 0.95 for g in gaps), f"watchdog gaps outside 0.45..0.95 s: {gaps}")
+            med = sorted(gaps)[len(gaps) // 2]
+            check(0.48 <= med <= 0.65, f"median watchdog gap {med:.3f}s, expected about 0.5 s")
 
             # Monitor loop frozen: no ping at all, although the process still serves HTTP.
             mon = thread_id(agent.proc.pid, "fs-monitor")
