@@ -1,10 +1,14 @@
 #include "agent/app.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <set>
 
+#include "agent/sd_notify.h"
 #include "core/file_util.h"
 #include "core/log.h"
 #include "exporters/prometheus/exposition.h"
@@ -46,6 +50,7 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
       load.errors.push_back(cfg.source + ": web.listen_addresses: " + la.error().message);
     }
   }
+  if (cl.web_config_file) cfg.web.values["config_file"] = *cl.web_config_file;
   if (cl.log_level) {
     if (!log::parseLevel(*cl.log_level)) {
       load.errors.push_back("--log.level: expected debug, info, warn or error, got \"" +
@@ -56,6 +61,14 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
   }
   if (!load.errors.empty()) load.config.reset();
   return load;
+}
+
+std::vector<std::string> checkWebConfig(const AgentConfig& cfg) {
+  if (!cfg.web.has("config_file")) return {};
+  if (auto wc = loadWebConfigFile(cfg.web.getString("config_file")); !wc) {
+    return {"web.config_file: " + wc.error().message};
+  }
+  return {};
 }
 
 std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
@@ -112,6 +125,62 @@ HttpServerOptions webOptions(const AgentConfig& cfg) {
   return o;
 }
 
+// The web config named by web.config_file (null when unset). Errors name the file.
+Result<std::shared_ptr<const WebConfig>> loadWeb(const AgentConfig& cfg) {
+  if (!cfg.web.has("config_file")) return std::shared_ptr<const WebConfig>();
+  auto wc = loadWebConfigFile(cfg.web.getString("config_file"));
+  if (!wc) return wc.error();
+  return std::shared_ptr<const WebConfig>(std::make_shared<WebConfig>(std::move(*wc)));
+}
+
+std::string describeWeb(const std::shared_ptr<const WebConfig>& w) {
+  if (!w) return "plain HTTP, no authentication";
+  std::string d = w->tls ? "TLS" : "plain HTTP";
+  d += w->basic_auth_users.empty()
+           ? ", no authentication"
+           : ", basic auth (" + std::to_string(w->basic_auth_users.size()) + " user(s))";
+  if (w->tls && w->tls->client_auth != ClientAuth::kNoClientCert) d += ", client certificates";
+  return d + " from " + w->source;
+}
+
+// Logs a failed notification once per kind of message, so a broken NOTIFY_SOCKET is visible
+// but never floods the log.
+void notifyOrLog(const SdNotifier& n, const std::string& msg) {
+  if (auto st = n.notify(msg); !st) {
+    static std::mutex mu;
+    static std::set<std::string> logged;
+    std::lock_guard<std::mutex> l(mu);
+    std::string kind = msg.substr(0, msg.find('='));
+    if (logged.insert(kind).second)
+      log::warn("systemd", "sd_notify " + kind + ": " + st.error().message);
+  }
+}
+
+// Wires a scheduler to systemd: READY=1 after its first complete collection, WATCHDOG=1 from
+// its monitor loop while every runner keeps its schedule. A loop that stops (deadlock, a
+// runner blocked for good) stops the pings, and systemd restarts the agent after WatchdogSec.
+void attachSystemd(Scheduler* sched, const SdNotifier* notifier, WatchdogPinger* pinger,
+                   std::string ready_status) {
+  if (!notifier->enabled()) return;
+  sched->setReadyHook(
+      [notifier, ready_status] { notifyOrLog(*notifier, "READY=1\nSTATUS=" + ready_status); });
+  if (pinger == nullptr) return;
+  auto stalled = std::make_shared<bool>(false);
+  sched->setTickHook([sched, pinger, stalled] {
+    std::string why;
+    if (!sched->progressing(&why)) {
+      if (!*stalled)
+        log::error("agent",
+                   "scheduler stalled (" + why + "); withholding the systemd watchdog ping");
+      *stalled = true;
+      return;
+    }
+    if (*stalled) log::info("agent", "scheduler progressing again; watchdog pings resume");
+    *stalled = false;
+    pinger->tick(std::chrono::steady_clock::now());
+  });
+}
+
 }  // namespace
 
 int runServe(const CommandLine& cl, const Registry& registry) {
@@ -135,6 +204,15 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   log::info("agent", "starting foreshock " + buildInfo().version + " (" + buildInfo().revision +
                          ") with config " + cfg.source);
 
+  const SdNotifier notifier = SdNotifier::fromEnvironment();
+  std::optional<WatchdogPinger> pinger;
+  if (auto wd = watchdogFromEnvironment(static_cast<int>(::getpid()))) {
+    pinger.emplace(&notifier, wd->pingInterval());
+    log::info("systemd", "watchdog enabled: pinging every " +
+                             std::to_string(wd->pingInterval().count() / 1000) + " ms");
+  }
+  WatchdogPinger* pinger_ptr = pinger ? &*pinger : nullptr;
+
   SnapshotStore store;
   auto sched = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
   Scheduler* current = sched.get();
@@ -143,12 +221,25 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     std::lock_guard<std::mutex> l(sched_mu);
     return current->ready();
   };
-  auto server = HttpServer::start(webOptions(cfg), &store, ready);
+  auto web = loadWeb(cfg);
+  if (!web) {
+    log::error("web", web.error().message);
+    return 1;
+  }
+  HttpServerOptions web_options = webOptions(cfg);
+  web_options.web = *web;
+  auto server = HttpServer::start(web_options, &store, ready);
   if (!server) {
     log::error("web", server.error().message);
     return 1;
   }
-  for (const auto& a : (*server)->boundAddresses()) log::info("web", "listening on " + a);
+  std::string listening;
+  for (const auto& a : (*server)->boundAddresses()) {
+    log::info("web", "listening on " + a);
+    listening += (listening.empty() ? "" : " ") + a;
+  }
+  notifyOrLog(notifier, "STATUS=first collection running; listening on " + listening);
+  attachSystemd(sched.get(), &notifier, pinger_ptr, "serving metrics on " + listening);
   sched->start();
 
   int rc = 0;
@@ -157,11 +248,14 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
       log::info("agent", "SIGHUP: reloading configuration");
+      notifyOrLog(notifier, "RELOADING=1\nSTATUS=reloading configuration");
       auto next = loadEffectiveConfig(cl, registry);
       if (!next.config) {
         for (const auto& e : next.errors) log::error("config", e);
         log::error("agent",
                    "new configuration rejected; the running configuration stays in effect");
+        notifyOrLog(notifier,
+                    "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
         continue;
       }
       if (next.config->web.getStringList("listen_addresses") !=
@@ -169,12 +263,30 @@ int runServe(const CommandLine& cl, const Registry& registry) {
         log::warn("agent",
                   "web.listen_addresses changed; the new addresses take effect after a restart");
       }
+      auto next_web = loadWeb(*next.config);
+      if (!next_web) {
+        log::error("web", next_web.error().message);
+        log::error("agent",
+                   "new configuration rejected; the running configuration stays in effect");
+        notifyOrLog(notifier,
+                    "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
+        continue;
+      }
+      if (auto st = (*server)->reloadWebConfig(*next_web); !st) {
+        log::error("web", st.error().message);
+      } else {
+        log::info("web", "web configuration reloaded: serving " + describeWeb(*next_web));
+      }
       cfg = std::move(*next.config);
       applyLogLevel(cfg);
       auto replacement =
           std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
       replacement->adoptFrom(*sched);
       sched->stop();
+      // The new scheduler gets the watchdog; READY=1 follows right after it starts (its data
+      // carried over), not after its first collection.
+      attachSystemd(replacement.get(), &notifier, pinger_ptr, "serving metrics on " + listening);
+      replacement->setReadyHook(nullptr);
       replacement->start();
       {
         std::lock_guard<std::mutex> l(sched_mu);
@@ -182,10 +294,13 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       }
       sched = std::move(replacement);
       log::info("agent", "configuration reloaded from " + cfg.source);
+      notifyOrLog(notifier,
+                  "READY=1\nSTATUS=configuration reloaded; serving metrics on " + listening);
       continue;
     }
     log::info("agent", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                            ", shutting down");
+    notifyOrLog(notifier, "STOPPING=1\nSTATUS=shutting down");
     break;
   }
   sched->stop();
@@ -259,10 +374,17 @@ int runListCollectors(const Registry& registry, const std::string& format) {
     std::printf("[");
     bool first = true;
     for (const auto& c : registry.list()) {
+      std::string desc;
+      for (char ch : c.description) {
+        if (ch == '"' || ch == '\\') desc += '\\';
+        if (static_cast<unsigned char>(ch) >= 0x20) desc += ch;
+      }
       std::printf(
-          "%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\"}",
+          "%s{\"name\":\"%s\",\"enabled_by_default\":%s,\"interval\":\"%s\",\"timeout\":\"%s\","
+          "\"description\":\"%s\"}",
           first ? "" : ",", c.name.c_str(), c.enabled_by_default ? "true" : "false",
-          formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str());
+          formatDuration(c.default_interval).c_str(), formatDuration(c.default_timeout).c_str(),
+          desc.c_str());
       first = false;
     }
     std::printf("]\n");

@@ -23,11 +23,17 @@ struct CommandLine {
   std::vector<std::string> enable;   // --collector.NAME
   std::vector<std::string> disable;  // --no-collector.NAME
   std::vector<std::string> listen_addresses;
+  std::optional<std::string> web_config_file;  // --web.config.file
 };
 
 // Loads the config named on the command line (or the defaults) and applies flag overrides.
 // Errors are printed by the caller, one per line.
 ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry);
+
+// Reads and checks the web config file named by web.config_file (TLS material included);
+// the errors, if any. Only `serve` and --check-config need it: `collect` and `check` never
+// read TLS keys, so they work for a user who cannot read them.
+std::vector<std::string> checkWebConfig(const AgentConfig& cfg);
 
 // Creates every enabled collector. A collector whose construction fails is replaced by one
 // that reports that error on every run, so the failure is visible as

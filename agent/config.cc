@@ -38,6 +38,12 @@ const std::vector<SectionSchema>& topLevelSchemas() {
                         "Maximum simultaneous HTTP connections from one client address."),
            opt::duration("idle_timeout", 30s, 1s, 1h,
                          "Close a connection that sends nothing for this long."),
+           opt::optional(opt::string(
+               "config_file", "",
+               "Web configuration file in the Prometheus exporter-toolkit format "
+               "(tls_server_config, basic_auth_users, http_server_config.headers), re-read on "
+               "SIGHUP; see foreshock(8). Unset: plain HTTP without authentication. The "
+               "--web.config.file flag overrides it.")),
        }},
       {"state",
        "Where the agent keeps its local history.",

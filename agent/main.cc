@@ -41,6 +41,12 @@ int main(int argc, char** argv) {
                  "Address to serve on: host:port, [v6]:port or :port; repeatable; port 0 picks a "
                  "free port (overrides web.listen_addresses)")
       ->type_name("ADDR");
+  std::string web_config_file;
+  app.add_option("--web.config.file", web_config_file,
+                 "Web config file in the Prometheus exporter-toolkit format: TLS "
+                 "(tls_server_config), basic auth (basic_auth_users, bcrypt hashes); re-read on "
+                 "SIGHUP (overrides web.config_file)")
+      ->type_name("FILE");
 
   // --collector.NAME / --no-collector.NAME for every registered collector.
   std::vector<std::pair<std::string, std::pair<bool, bool>>> toggles;
@@ -88,6 +94,7 @@ int main(int argc, char** argv) {
 
   if (!config_file.empty()) cl.config_file = config_file;
   if (!log_level.empty()) cl.log_level = log_level;
+  if (!web_config_file.empty()) cl.web_config_file = web_config_file;
   cl.paths = HostPaths{sysfs, procfs, devfs, rootfs};
   for (const auto& [name, flags] : toggles) {
     if (flags.first) cl.enable.push_back(name);
@@ -97,6 +104,10 @@ int main(int argc, char** argv) {
 
   if (cl.check_config) {
     auto load = loadEffectiveConfig(cl, registry);
+    if (load.config) {
+      load.errors = checkWebConfig(*load.config);
+      if (!load.errors.empty()) load.config.reset();
+    }
     if (!load.config) {
       for (const auto& e : load.errors) std::fprintf(stderr, "%s\n", e.c_str());
       std::fprintf(stderr, "configuration invalid: %zu error(s)\n", load.errors.size());

@@ -68,6 +68,11 @@ class Scheduler {
   bool ready() const { return ready_.load(); }
   // Called from the monitor loop on each tick (e.g. the systemd watchdog ping).
   void setTickHook(std::function<void()> hook);
+  // True while every runner keeps its schedule: no collector that is idle is overdue by more
+  // than its timeout plus a grace. A collector hung inside collect() past its deadline does not
+  // count (the monitor contains it and reports it); a runner that stops picking up work does
+  // (e.g. blocked in a publish hook or a lock). Call after start(); fills `why` when false.
+  bool progressing(std::string* why = nullptr) const;
   // Called once, right after the first snapshot in which every collector has run.
   void setReadyHook(std::function<void()> hook);
   // Called after each snapshot is published (e.g. the health engine).

@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(
   build-essential cmake pkg-config ninja-build git
   prometheus-cpp-dev libcli11-dev libyaml-cpp-dev libmicrohttpd-dev zlib1g-dev libgnutls28-dev
-  libsensors-dev libatasmart-dev libmnl-dev
+  libsensors-dev libatasmart-dev libmnl-dev libcrypt-dev
   lm-sensors smartmontools
 )
 test_pkgs=(
@@ -19,6 +19,7 @@ test_pkgs=(
   libatasmart-bin util-linux kmod ethtool tcpdump
   systemd debhelper devscripts dpkg-dev lintian man-db groff-base
   nvme-cli
+  openssl apache2-utils
 )
 pkgs=("${build_pkgs[@]}")
 if [[ "$mode" == test ]]; then pkgs+=("${test_pkgs[@]}"); fi

@@ -13,6 +13,7 @@
 #include "core/result.h"
 #include "core/snapshot.h"
 #include "exporters/prometheus/exposition.h"
+#include "exporters/prometheus/web_config.h"
 
 struct MHD_Daemon;
 
@@ -31,9 +32,12 @@ struct HttpServerOptions {
   unsigned max_connections = 64;
   unsigned max_connections_per_ip = 16;
   Duration idle_timeout = std::chrono::seconds(30);
+  // TLS, basic auth and extra headers from --web.config.file; null: plain HTTP, no auth.
+  std::shared_ptr<const WebConfig> web;
 };
 
-// Thread-safety: start() and the destructor from one thread; boundAddresses() from any.
+// Thread-safety: start(), reloadWebConfig() and the destructor from one thread;
+// boundAddresses() from any.
 // Handlers run on MHD's threads and only read the SnapshotStore.
 class HttpServer {
  public:
@@ -51,12 +55,21 @@ class HttpServer {
   const std::vector<std::string>& boundAddresses() const { return bound_; }
   std::uint64_t requestsServed() const { return requests_.load(); }
 
+  // Applies a new web config (SIGHUP). Users, hashes and headers change at once; a TLS change
+  // restarts each listener on its bound socket (MHD_quiesce_daemon), so the port is never
+  // released. If a listener cannot restart with the new settings it goes back to the old ones
+  // and the error names it. Call from the thread that called start().
+  Status reloadWebConfig(std::shared_ptr<const WebConfig> web);
+
   // Internal: the request handler state (public for the C callback).
   struct Impl;
 
  private:
   HttpServer() = default;
+  HttpServerOptions options_;
   std::vector<MHD_Daemon*> daemons_;
+  std::vector<bool> daemon_v6_;
+  std::vector<std::shared_ptr<const WebConfig>> retired_;
   std::vector<std::string> bound_;
   std::unique_ptr<Impl> impl_;
   std::atomic<std::uint64_t> requests_{0};

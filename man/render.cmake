@@ -1,0 +1,40 @@
+# Renders a man page template at build time with the binary's own view of its schema:
+#   cmake -DBIN=foreshock -DIN=x.in -DOUT=x -DVERSION=.. -DSYSCONFDIR=.. -DDATADIR=.. -P render.cmake
+# @FORESHOCK_CONFIG_REFERENCE@ <- `foreshock config-reference --format man`
+# @FORESHOCK_COLLECTORS@       <- one .TP entry per collector of `foreshock list-collectors`
+execute_process(COMMAND ${BIN} config-reference --format man OUTPUT_VARIABLE ref
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${BIN} config-reference failed: ${rc}")
+endif()
+execute_process(COMMAND ${BIN} list-collectors --format json OUTPUT_VARIABLE json
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${BIN} list-collectors failed: ${rc}")
+endif()
+string(JSON n LENGTH "${json}")
+set(collectors "")
+math(EXPR last "${n} - 1")
+foreach(i RANGE ${last})
+  string(JSON name GET "${json}" ${i} name)
+  string(JSON enabled GET "${json}" ${i} enabled_by_default)
+  string(JSON interval GET "${json}" ${i} interval)
+  string(JSON desc GET "${json}" ${i} description)
+  if(enabled)
+    set(state "enabled by default")
+  else()
+    set(state "disabled by default")
+  endif()
+  string(REPLACE "\\" "\\e" desc "${desc}")
+  string(APPEND collectors ".TP\n.B ${name}\n${desc} (${state}, every ${interval}.)\n")
+endforeach()
+# Backslashes in schema text (regex defaults) must reach groff as \e.
+string(REPLACE "\\" "\\e" ref "${ref}")
+file(READ ${IN} text)
+string(REPLACE "@FORESHOCK_CONFIG_REFERENCE@" "${ref}" text "${text}")
+string(REPLACE "@FORESHOCK_COLLECTORS@" "${collectors}" text "${text}")
+string(REPLACE "@FORESHOCK_VERSION@" "${VERSION}" text "${text}")
+string(REPLACE "@FORESHOCK_SYSCONFDIR@" "${SYSCONFDIR}" text "${text}")
+string(REPLACE "@FORESHOCK_DATADIR@" "${DATADIR}" text "${text}")
+file(WRITE ${OUT}.tmp "${text}")
+file(RENAME ${OUT}.tmp ${OUT})
