@@ -128,9 +128,11 @@ std::string labelValue(const prometheus::ClientMetric& m, std::string_view name)
 }
 
 bool labelsMatch(const prometheus::ClientMetric& m, const Labels& subset) {
-  for (const auto& [k, v] : subset) {
-    bool found = std::any_of(m.label.begin(), m.label.end(),
-                             [&](const auto& l) { return l.name == k && l.value == v; });
+  // No structured binding here: clang 14 (the fuzz build) cannot capture one in a lambda.
+  for (const auto& kv : subset) {
+    bool found = std::any_of(m.label.begin(), m.label.end(), [&](const auto& l) {
+      return l.name == kv.first && l.value == kv.second;
+    });
     if (!found) return false;
   }
   return true;
