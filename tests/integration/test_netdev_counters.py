@@ -20,6 +20,7 @@ collectors:
   netdev:
     include: "fsnd-.*"
     optics: false
+    driver_stats_include: "peer_ifindex|rx_queue_0_xdp_packets"
 """
 
 
@@ -60,6 +61,15 @@ def main():
               "veth reports 10000 Mb/s through ethtool netlink link modes")
         check(value(m, "foreshock_network_transmit_packets_total", interface="fsnd-c1a") >= 3,
               "the pings must show in transmit packets")
+        check(value(m, "foreshock_network_info", interface="fsnd-c1a", driver="veth") == 1,
+              "driver name from ETHTOOL_GDRVINFO")
+        peer_index = int(b.exec(["cat", "/sys/class/net/fsnd-c2b/ifindex"]).stdout)
+        check(value(m, "foreshock_network_driver_stat", interface="fsnd-c1a", stat="peer_ifindex") == peer_index,
+              "opt-in driver stat peer_ifindex (ethtool -S) must name the peer's ifindex")
+        check(value(m, "foreshock_network_driver_stat", interface="fsnd-c1a", stat="rx_queue_0_xdp_packets") == 0,
+              "second opt-in driver stat present")
+        check(len([k for k in m if k[0] == "foreshock_network_driver_stat"]) == 2,
+              "only the driver stats matching driver_stats_include are exported")
         tx_drop0 = value(m, "foreshock_network_transmit_dropped_total", interface="fsnd-c1a")
         mb = parse_metrics(collect(b, cfg))
         rx_drop0 = value(mb, "foreshock_network_receive_dropped_total", interface="fsnd-c2b")
