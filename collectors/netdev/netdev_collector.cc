@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -115,6 +116,10 @@ struct Source {
   std::string label;  // value of the netns label; empty for the own namespace
   bool opened = false;
   std::string open_error;
+  // The namespace file's identity when the sockets were opened: `ip netns del` only unmounts the
+  // path (our sockets keep the namespace alive), and a recreated namespace has a new inode.
+  dev_t ns_dev = 0;
+  ino_t ns_ino = 0;
 
   std::unique_ptr<NetlinkSocket> rtnl;
   std::unique_ptr<EthtoolClient> ethtool;
@@ -196,6 +201,14 @@ class NetdevCollector final : public Collector {
   Status collect(MetricSet& out) override {
     for (auto& sp : sources_) {
       Source& s = *sp;
+      if (s.opened && !s.path.empty()) {
+        struct stat st {};
+        if (::stat(s.path.c_str(), &st) != 0 || st.st_dev != s.ns_dev || st.st_ino != s.ns_ino) {
+          log_.problem("netns " + s.path, "network namespace " + s.path +
+                                               " was removed or replaced; reopening");
+          closeSource(s);
+        }
+      }
       if (!s.opened) openSource(s);
       if (!s.opened) {
         if (s.path.empty()) return makeError(s.open_error);
@@ -227,6 +240,16 @@ class NetdevCollector final : public Collector {
 
  private:
   void openSource(Source& s) {
+    if (!s.path.empty()) {
+      struct stat st {};
+      if (::stat(s.path.c_str(), &st) != 0) {
+        s.open_error = "network namespace " + s.path + ": " + std::strerror(errno);
+        log_.problem("open " + s.path, s.open_error);
+        return;
+      }
+      s.ns_dev = st.st_dev;
+      s.ns_ino = st.st_ino;
+    }
     Status st = inNamespace(s.path, [&]() -> Status {
       auto rtnl = NetlinkSocket::open(NETLINK_ROUTE, {}, opt_.netlink_timeout);
       if (!rtnl) return makeError("rtnetlink socket: " + rtnl.error().message);

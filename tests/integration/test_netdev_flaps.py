@@ -121,6 +121,24 @@ def main():
               "a new interface starts with no flaps")
         check(value(m, "foreshock_network_link_flaps_total", **lab) == flaps1, "flap count kept")
         promtool_check(text)
+
+        # The configured namespace goes away: only its series go, reported on namespace_up.
+        run(["ip", "netns", "del", a.name])
+        t3 = time.time()
+
+        def gone():
+            nonlocal text
+            text = agent.metrics()
+            mm = parse_metrics(text)
+            if poll_time(mm) <= t3:
+                return None
+            return mm if value(mm, "foreshock_network_namespace_up", netns="fsnd-f1") == 0 else None
+        m = wait_for(gone, timeout=4 * INTERVAL + 5, what="namespace_up 0 after the namespace was deleted")
+        check('netns="fsnd-f1",reason=""' not in text and 'interface="fsnd-f1a"' not in text,
+              "no series of the deleted namespace remain")
+        check(value(m, "foreshock_collector_success", collector="netdev") == 1,
+              "a missing extra namespace does not fail the collector")
+        promtool_check(text)
         check(agent.stop() == 0, "agent must exit cleanly on SIGTERM")
     finally:
         if agent is not None:
