@@ -93,7 +93,10 @@ class AttrRange {
 };
 
 AttrRange attrs(const nlmsghdr* nlh, std::size_t offset) {
-  return AttrRange(mnl_nlmsg_get_payload_offset(nlh, offset), mnl_nlmsg_get_payload_tail(nlh));
+  // The end is nlmsg_len itself, not libmnl's payload tail (which rounds nlmsg_len up to 4 and
+  // so may lie past the bytes actually received).
+  return AttrRange(mnl_nlmsg_get_payload_offset(nlh, offset),
+                   reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len);
 }
 AttrRange nested(const nlattr* nest) {
   return AttrRange(
@@ -466,6 +469,9 @@ Result<NetlinkError> parseErrorMessage(std::span<const std::uint8_t> bytes) {
   if (nlh->nlmsg_type != NLMSG_ERROR) return makeError("netlink error message: wrong type");
   nlmsgerr err;
   std::memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+  if (err.error > 0 || err.error < -4095) {
+    return makeError("netlink error message: invalid error code " + std::to_string(err.error));
+  }
   NetlinkError out;
   out.error = -err.error;
   // With NETLINK_EXT_ACK the kernel appends attributes after the echoed request header (or
