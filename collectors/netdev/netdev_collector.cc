@@ -32,6 +32,7 @@ struct Options {
   std::set<std::string> kinds;
   std::string include, exclude;
   bool ethtool = true;
+  bool ethtool_netlink = true;
   std::string driver_stats_include;
   bool optics = true;
   Duration optics_interval{};
@@ -46,6 +47,7 @@ Options readOptions(const ConfigSection& c) {
   o.include = c.getString("include");
   o.exclude = c.getString("exclude");
   o.ethtool = c.getBool("ethtool");
+  o.ethtool_netlink = c.getBool("ethtool_netlink");
   o.driver_stats_include = c.getString("driver_stats_include");
   o.optics = c.getBool("optics");
   o.optics_interval = c.getDuration("optics_interval");
@@ -204,8 +206,8 @@ class NetdevCollector final : public Collector {
       if (s.opened && !s.path.empty()) {
         struct stat st {};
         if (::stat(s.path.c_str(), &st) != 0 || st.st_dev != s.ns_dev || st.st_ino != s.ns_ino) {
-          log_.problem("netns " + s.path, "network namespace " + s.path +
-                                               " was removed or replaced; reopening");
+          log_.problem("netns " + s.path,
+                       "network namespace " + s.path + " was removed or replaced; reopening");
           closeSource(s);
         }
       }
@@ -256,14 +258,16 @@ class NetdevCollector final : public Collector {
       s.rtnl = std::move(*rtnl);
       if (opt_.ethtool) {
         s.ioctl_fd = openIoctlSocket();
-        auto et = EthtoolClient::open(opt_.netlink_timeout);
+        auto et = opt_.ethtool_netlink ? EthtoolClient::open(opt_.netlink_timeout)
+                                       : Result<std::unique_ptr<EthtoolClient>>(
+                                             makeError("disabled by ethtool_netlink: false"));
         if (et) {
           s.ethtool = std::move(*et);
           s.ethtool_error.clear();
         } else {
           s.ethtool_error = et.error().message;
         }
-        if (opt_.optics) {
+        if (opt_.optics && s.ethtool) {
           auto oc = EthtoolClient::open(opt_.netlink_timeout);
           std::lock_guard<std::mutex> l(s.optics_mu);
           if (oc) s.optics_client = std::move(*oc);
@@ -447,7 +451,12 @@ class NetdevCollector final : public Collector {
       if (!selector_.selected(l)) continue;
       LinkView v;
       v.kind = linkKind(l);
-      if (auto it = modes.find(l.ifindex); it != modes.end()) v.modes = it->second;
+      if (auto it = modes.find(l.ifindex); it != modes.end()) {
+        v.modes = it->second;
+      } else if (!s.ethtool && s.ioctl_fd >= 0) {
+        // Old kernel (or ethtool_netlink: false): the per-interface ioctl fallback.
+        if (auto lm = ethtoolLinkSettings(s.ioctl_fd, l.name)) v.modes = std::move(*lm);
+      }
       if (auto it = standard.find(l.ifindex); it != standard.end()) v.standard = it->second;
       if (auto it = fec.find(l.ifindex); it != fec.end()) v.fec = it->second;
       v.flaps = s.tracker.get(l.ifindex);
@@ -563,6 +572,10 @@ CollectorInfo netdevCollectorInfo() {
       opt::boolean("ethtool", true,
                    "Read link details (speed, duplex, autonegotiation), standard statistics "
                    "groups, FEC counters and driver info through ethtool."),
+      opt::boolean("ethtool_netlink", true,
+                   "Use the ethtool netlink family; false (or a kernel before 5.6 without it) "
+                   "falls back to the SIOCETHTOOL ioctl for speed/duplex/autonegotiation, one "
+                   "call per interface, without standard statistics groups, FEC or optics."),
       opt::regex("driver_stats_include", "",
                  "Driver-private ethtool -S counters (whole-name regex) to export as "
                  "foreshock_network_driver_stat; empty: none (they multiply series)."),

@@ -360,6 +360,22 @@ Result<DriverInfo> ethtoolDriverInfo(int fd, const std::string& ifname) {
   return d;
 }
 
+Result<LinkModes> ethtoolLinkSettings(int fd, const std::string& ifname) {
+  ethtool_cmd cmd{};
+  cmd.cmd = ETHTOOL_GSET;
+  if (int e = ethtoolIoctl(fd, ifname, &cmd); e != 0) {
+    return makeError(ifname + ": ETHTOOL_GSET: " + errnoText(e));
+  }
+  LinkModes lm;
+  lm.dev.name = ifname;
+  const std::uint32_t speed = ethtool_cmd_speed(&cmd);
+  if (speed != 0 && speed != static_cast<std::uint32_t>(SPEED_UNKNOWN)) lm.speed_mbps = speed;
+  if (cmd.duplex == DUPLEX_FULL || cmd.duplex == DUPLEX_HALF)
+    lm.full_duplex = cmd.duplex == DUPLEX_FULL;
+  lm.autoneg = cmd.autoneg == AUTONEG_ENABLE;
+  return lm;
+}
+
 Result<std::vector<std::string>> ethtoolStatNames(int fd, const std::string& ifname) {
   // How many ETH_SS_STATS strings (ETHTOOL_GSSET_INFO with one bit set returns one count,
   // written right after the fixed header).

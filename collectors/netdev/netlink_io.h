@@ -99,6 +99,10 @@ class EthtoolClient {
 // Thread-safety: the functions are reentrant; the fd may be shared.
 int openIoctlSocket();
 Result<DriverInfo> ethtoolDriverInfo(int fd, const std::string& ifname);
+// Speed, duplex and autonegotiation through the legacy ETHTOOL_GSET ioctl: the fallback for
+// kernels without the ethtool netlink family (before 5.6). Fills LinkModes like the netlink
+// reply (speed/duplex absent when unknown).
+Result<LinkModes> ethtoolLinkSettings(int fd, const std::string& ifname);
 Result<std::vector<std::string>> ethtoolStatNames(int fd, const std::string& ifname);
 Result<std::vector<std::uint64_t>> ethtoolStatValues(int fd, const std::string& ifname,
                                                      std::size_t count);

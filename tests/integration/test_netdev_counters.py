@@ -36,6 +36,7 @@ def main():
     with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
         f.write(CONFIG)
         cfg = f.name
+    cfg_ioctl = cfg + ".ioctl.yml"
     a = Netns("fsnd-c1")
     b = Netns("fsnd-c2")
     try:
@@ -70,6 +71,13 @@ def main():
               "second opt-in driver stat present")
         check(len([k for k in m if k[0] == "foreshock_network_driver_stat"]) == 2,
               "only the driver stats matching driver_stats_include are exported")
+        # The ioctl fallback for kernels without ethtool netlink gives the same link details.
+        with open(cfg_ioctl, "w") as f:
+            f.write(CONFIG + "    ethtool_netlink: false\n")
+        mi = parse_metrics(collect(a, cfg_ioctl))
+        check(value(mi, "foreshock_network_speed_bytes_per_second", interface="fsnd-c1a") == 10e9 / 8,
+              "ETHTOOL_GSET fallback must report the same speed")
+        check(value(mi, "foreshock_network_full_duplex", interface="fsnd-c1a") == 1, "full duplex via ioctl")
         tx_drop0 = value(m, "foreshock_network_transmit_dropped_total", interface="fsnd-c1a")
         mb = parse_metrics(collect(b, cfg))
         rx_drop0 = value(mb, "foreshock_network_receive_dropped_total", interface="fsnd-c2b")
@@ -107,6 +115,8 @@ def main():
         a.close()
         b.close()
         os.unlink(cfg)
+        if os.path.exists(cfg_ioctl):
+            os.unlink(cfg_ioctl)
     print("ok")
 
 
