@@ -47,7 +47,8 @@ void MetricSet::gauge(std::string_view name, std::string_view help, Labels label
   f.metric.push_back(std::move(m));
 }
 
-void MetricSet::counter(std::string_view name, std::string_view help, Labels labels, double value) {
+void MetricSet::counter(std::string_view name, std::string_view help, Labels labels,
+                        double value) {
   auto& f = family(name, help, prometheus::MetricType::Counter);
   auto m = makeMetric(std::move(labels));
   m.counter.value = value;
@@ -73,7 +74,8 @@ void MetricSet::histogram(std::string_view name, std::string_view help, Labels l
   f.metric.push_back(std::move(m));
 }
 
-void MetricSet::declare(std::string_view name, std::string_view help, prometheus::MetricType type) {
+void MetricSet::declare(std::string_view name, std::string_view help,
+                        prometheus::MetricType type) {
   family(name, help, type);
 }
 
