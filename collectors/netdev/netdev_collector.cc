@@ -167,6 +167,9 @@ struct Source {
   }
 };
 
+// The collector. Thread-safety: collect() runs on one scheduler thread at a time; the per-
+// namespace event threads and the optics thread share only FlapTracker (internally locked),
+// Source::optics_* (under Source::optics_mu) and the stop/wake flags (under optics_cv_mu_).
 class NetdevCollector final : public Collector {
  public:
   explicit NetdevCollector(const CollectorContext& ctx)
@@ -352,11 +355,14 @@ class NetdevCollector final : public Collector {
   // own interval with its own sockets, so a NIC that stalls on an I2C read never delays the
   // main cycle (collect() only copies the last readings).
   void opticsLoop() {
+    {
+      // Nothing to read before the first cycle has published the interfaces.
+      std::unique_lock<std::mutex> l(optics_cv_mu_);
+      optics_cv_.wait(l, [this] { return stopping_ || optics_wake_; });
+      optics_wake_ = false;
+      if (stopping_) return;
+    }
     for (;;) {
-      {
-        std::unique_lock<std::mutex> l(optics_cv_mu_);
-        if (stopping_) return;
-      }
       for (auto& sp : sources_) {
         Source& s = *sp;
         std::vector<std::pair<std::int32_t, std::string>> targets;
@@ -381,6 +387,8 @@ class NetdevCollector final : public Collector {
           std::lock_guard<std::mutex> l(s.optics_mu);
           if (!diag && (err == EOPNOTSUPP || err == ENODEV || err == EINVAL)) {
             // No module support (or no module cage) on this device: not an error, no series.
+            log::debug(name_, ifname + ": no pluggable module readable (" +
+                                  std::string(std::strerror(err)) + "); not asked again");
             s.no_module.insert(ifindex);
             s.modules.erase(ifindex);
             continue;
@@ -397,7 +405,8 @@ class NetdevCollector final : public Collector {
         }
       }
       std::unique_lock<std::mutex> l(optics_cv_mu_);
-      optics_cv_.wait_for(l, opt_.optics_interval, [this] { return stopping_; });
+      optics_cv_.wait_for(l, opt_.optics_interval, [this] { return stopping_ || optics_wake_; });
+      optics_wake_ = false;
       if (stopping_) return;
     }
   }
@@ -471,7 +480,20 @@ class NetdevCollector final : public Collector {
     }
     {
       std::lock_guard<std::mutex> lk(s.optics_mu);
+      // A module not read yet (first cycle, new interface) wakes the optics thread now rather
+      // than at the end of its slow interval.
+      bool unread = false;
+      for (const auto& t : optics_targets) {
+        if (s.modules.count(t.first) == 0 && s.no_module.count(t.first) == 0) unread = true;
+      }
       s.optics_targets = optics_targets;
+      if (unread && opt_.optics) {
+        {
+          std::lock_guard<std::mutex> l(optics_cv_mu_);
+          optics_wake_ = true;
+        }
+        optics_cv_.notify_all();
+      }
       for (auto it = s.modules.begin(); it != s.modules.end();) {
         it = present.count(it->first) != 0 ? std::next(it) : s.modules.erase(it);
       }
@@ -545,6 +567,7 @@ class NetdevCollector final : public Collector {
   std::mutex optics_cv_mu_;
   std::condition_variable optics_cv_;
   bool stopping_ = false;
+  bool optics_wake_ = false;  // guarded by optics_cv_mu_
 };
 
 }  // namespace
