@@ -133,7 +133,7 @@ int NetlinkSocket::receiveEvents(const MessageFn& on_msg) {
   return 0;
 }
 
-Status dumpConsistent(NetlinkSocket& sock, const std::function<void(nlmsghdr*)>& build,
+Status dumpConsistent(const TransactFn& transact, const std::function<void(nlmsghdr*)>& build,
                       const MessageFn& on_msg, const std::function<void()>& reset, int attempts,
                       std::uint64_t* retries) {
   alignas(nlmsghdr) std::uint8_t req[512];
@@ -142,7 +142,7 @@ Status dumpConsistent(NetlinkSocket& sock, const std::function<void(nlmsghdr*)>&
     auto* nlh = reinterpret_cast<nlmsghdr*>(req);
     build(nlh);
     bool interrupted = false;
-    if (auto st = sock.transact(nlh, on_msg, &interrupted); !st) return st;
+    if (auto st = transact(nlh, on_msg, &interrupted); !st) return st;
     if (!interrupted) return Status::Ok();
     // The link list changed during the dump (NLM_F_DUMP_INTR): the result may be
     // inconsistent, so it is discarded and the dump repeated.
@@ -172,8 +172,11 @@ Result<std::vector<LinkMessage>> dumpLinks(NetlinkSocket& rtnl, std::uint64_t* r
       parse_errors->push_back(link.error().message);
     }
   };
+  auto transact = [&rtnl](nlmsghdr* req, const MessageFn& fn, bool* intr) {
+    return rtnl.transact(req, fn, intr);
+  };
   auto st = dumpConsistent(
-      rtnl, build, on_msg, [&] { links.clear(); }, 3, retries);
+      transact, build, on_msg, [&] { links.clear(); }, 3, retries);
   if (!st) return makeError("RTM_GETLINK dump: " + st.error().message);
   return links;
 }

@@ -59,7 +59,9 @@ class NetlinkSocket {
 
 // Repeats a dump up to `attempts` times while the kernel flags it NLM_F_DUMP_INTR; `reset` is
 // called before each repeat so partial results are discarded. `retries` counts repeats.
-Status dumpConsistent(NetlinkSocket& sock, const std::function<void(nlmsghdr*)>& build,
+// `transact` is NetlinkSocket::transact (a parameter so the retry logic is unit-tested).
+using TransactFn = std::function<Status(nlmsghdr* req, const MessageFn& on_msg, bool* interrupted)>;
+Status dumpConsistent(const TransactFn& transact, const std::function<void(nlmsghdr*)>& build,
                       const MessageFn& on_msg, const std::function<void()>& reset, int attempts,
                       std::uint64_t* retries);
 
