@@ -89,6 +89,8 @@ def inside(args):
           f"{fs['wall_seconds_p50'] * 1e3:8.2f} ms wall p50 ({fs['series']} series)")
     print(f"  node_exporter netdev+netclass scrape:    {ne['cpu_seconds_per_scrape'] * 1e3:8.2f} ms CPU, "
           f"{ne['wall_seconds_p50'] * 1e3:8.2f} ms wall p50 ({ne['network_series']} series)")
+    print(f"  of which foreshock collect() alone:      {fs['collect_cpu_seconds_per_cycle'] * 1e3:8.2f} ms CPU "
+          f"(rendering the text is the rest)")
     print(f"  CPU ratio foreshock / node_exporter: {ratio:.3f} (target <= 0.100)")
 
 
