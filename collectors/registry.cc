@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "collectors/netdev/netdev_collector.h"
 #include "collectors/self/self_collector.h"
 #include "collectors/sensors/sensors_collector.h"
 #include "collectors/smart/smart_collector.h"
@@ -27,6 +28,7 @@ const CollectorInfo* Registry::find(const std::string& name) const {
 Registry builtinRegistry() {
   Registry r;
   // One line per collector. Keep this list sorted by name.
+  (void)r.add(netdevCollectorInfo());
   (void)r.add(selfCollectorInfo());
   (void)r.add(sensorsCollectorInfo());
   (void)r.add(smartCollectorInfo());
