@@ -127,7 +127,13 @@ HealthResult HealthEngine::evaluateLocked(const Observations& obs, std::vector<F
 HealthResult HealthEngine::process(const Observations& obs) {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<Finding> swaps;
-  recordObservations(history_, obs, &swaps);
+  // The scheduler publishes after every collector's run; record at most one point per
+  // record interval so a series' full-rate window covers hours, not minutes.
+  if (last_record_ == 0 || obs.time - last_record_ >= options_.record_interval_seconds ||
+      obs.time < last_record_) {
+    recordObservations(history_, obs, &swaps);
+    last_record_ = obs.time;
+  }
   // Swap notices stay visible for a day, not only in the cycle that saw the change.
   for (const auto& d : obs.disks) {
     const auto* b = history_.binding("disk", d.device);
@@ -161,6 +167,11 @@ HistoryStore::LoadOutcome HealthEngine::load(const std::filesystem::path& path) 
 Status HealthEngine::save(const std::filesystem::path& path) {
   std::lock_guard<std::mutex> l(mu_);
   return history_.save(path);
+}
+
+void HealthEngine::replaceHistory(HistoryStore history) {
+  std::lock_guard<std::mutex> l(mu_);
+  history_ = std::move(history);
 }
 
 std::size_t HealthEngine::entityCount() const {

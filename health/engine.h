@@ -20,6 +20,7 @@ struct HealthOptions {
   HistoryLimits limits;
   double risk_warning;   // risk at or above which failure_risk is a warning
   double risk_critical;  // ... and critical
+  double record_interval_seconds = 10;  // least time between two recorded points
   HealthOptions();
 };
 
@@ -64,6 +65,8 @@ class HealthEngine {
   // Loads the history file; the outcome says whether it was missing, loaded or moved aside.
   HistoryStore::LoadOutcome load(const std::filesystem::path& path);
   Status save(const std::filesystem::path& path);
+  // Replaces the history (e.g. one parsed read-only by `foreshock check`).
+  void replaceHistory(HistoryStore history);
   std::size_t entityCount() const;
   std::size_t pointCount() const;
 
@@ -74,6 +77,7 @@ class HealthEngine {
   HealthResult evaluateLocked(const Observations& obs, std::vector<Finding> extra) const;
   mutable std::mutex mu_;
   HealthOptions options_;
+  double last_record_ = 0;
   HistoryStore history_;
 };
 

@@ -1,0 +1,70 @@
+// `foreshock replay --backblaze`: runs the agent's history store, disk rules and risk model
+// over Backblaze Drive Stats daily CSVs and reports, per drive, when the "disk will fail"
+// alarm would first have fired.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "health/engine.h"
+
+namespace foreshock {
+
+// Which findings count as the alarm. kModel is what the agent alerts on (the
+// ForeshockDiskWillFail alert: isDiskFailureCheck()); the others are the baselines the
+// evaluation compares against, each one of the agent's own rules.
+enum class AlarmPolicy {
+  kModel,        // smart_status, prefail_threshold, NVMe, self_test, failure_risk >= warning
+  kSmart,        // the drive's own verdict only: smart_status, prefail_threshold
+  kRawNonzero,   // raw 5/187/188/197/198 > 0
+  kIncrease7d,   // any 7-day increase of 5/187/197/198 (the critical counter rules)
+};
+Result<AlarmPolicy> parseAlarmPolicy(const std::string& s);
+
+// One CSV row, reduced to what the rules use. Days are days since 1970-01-01.
+struct BackblazeRow {
+  std::uint32_t serial = 0;  // index into the serial table
+  std::int32_t day = 0;
+  bool failure = false;
+  std::uint32_t model = 0;   // index into the model table
+  // raw values of 5, 9, 187, 188, 194, 197, 198, 199 (NaN when empty); normalized of 5/187/197/198.
+  float raw[8];
+};
+
+struct BackblazeData {
+  std::vector<std::string> serials, models;
+  std::vector<BackblazeRow> rows;
+  std::uint64_t skipped_lines = 0;  // malformed rows (reported, not fatal)
+};
+
+// Reads one CSV (gzip or plain) with either the reduced or the full original header, appending
+// to *data. The error names the file and line (missing header column, unreadable file).
+Status readBackblazeCsv(const std::string& path, BackblazeData* data);
+
+// Parses "YYYY-MM-DD" to days since the epoch; nullopt if malformed.
+std::optional<std::int32_t> parseIsoDay(std::string_view s);
+std::string formatIsoDay(std::int32_t day);
+
+struct ReplayOptions {
+  AlarmPolicy policy = AlarmPolicy::kModel;
+  HealthOptions health;
+};
+
+struct ReplayDrive {
+  std::string serial;
+  bool failed = false;
+  std::int32_t last_day = 0;
+  std::int32_t first_alarm_day = -1;  // -1 never
+  Severity first_alarm_severity = Severity::kOk;
+  double max_risk = 0;
+};
+
+// Replays every drive (rows sorted by serial then date; duplicate days keep the last row).
+std::vector<ReplayDrive> replay(BackblazeData& data, const ReplayOptions& options);
+// Writes the CSV: serial,failed,last_date,first_alarm_date,first_alarm_severity,max_risk
+void writeReplayCsv(const std::vector<ReplayDrive>& drives, std::ostream& out);
+
+}  // namespace foreshock
