@@ -342,8 +342,7 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
       }
       auto parsed = parseExposition(*text);
       if (!parsed) {
-        std::fprintf(stderr, "foreshock: %s:%s\n", file.c_str(),
-                     parsed.error().message.substr(4).c_str());
+        std::fprintf(stderr, "foreshock: %s: %s\n", file.c_str(), parsed.error().message.c_str());
         return 3;
       }
       double t = parsed->max_timestamp_seconds > 0 ? parsed->max_timestamp_seconds
