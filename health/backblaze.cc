@@ -86,10 +86,14 @@ Status readBackblazeCsv(const std::string& path, BackblazeData* data) {
   for (std::size_t i = 0; i < header.size(); ++i) {
     auto h = std::string(trim(header[i]));
     int idx = static_cast<int>(i);
-    if (h == "serial_number") c_serial = idx;
-    else if (h == "date") c_date = idx;
-    else if (h == "failure") c_failure = idx;
-    else if (h == "model") c_model = idx;
+    if (h == "serial_number")
+      c_serial = idx;
+    else if (h == "date")
+      c_date = idx;
+    else if (h == "failure")
+      c_failure = idx;
+    else if (h == "model")
+      c_model = idx;
     for (int k = 0; k < 8; ++k)
       if (h == "smart_" + std::to_string(kRawIds[k]) + "_raw") c_raw[k] = idx;
   }
@@ -113,7 +117,10 @@ Status readBackblazeCsv(const std::string& path, BackblazeData* data) {
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
-    auto col = [&](int c) { return c >= 0 && c < static_cast<int>(cols.size()) ? cols[static_cast<std::size_t>(c)] : std::string_view{}; };
+    auto col = [&](int c) {
+      return c >= 0 && c < static_cast<int>(cols.size()) ? cols[static_cast<std::size_t>(c)]
+                                                         : std::string_view{};
+    };
     auto day = parseIsoDay(col(c_date));
     auto serial = col(c_serial);
     if (!day || serial.empty()) {
@@ -123,11 +130,13 @@ Status readBackblazeCsv(const std::string& path, BackblazeData* data) {
       continue;
     }
     BackblazeRow r;
-    auto [sit, snew] = serial_idx.try_emplace(std::string(serial), static_cast<std::uint32_t>(data->serials.size()));
+    auto [sit, snew] = serial_idx.try_emplace(std::string(serial),
+                                              static_cast<std::uint32_t>(data->serials.size()));
     if (snew) data->serials.emplace_back(serial);
     r.serial = sit->second;
     auto model = col(c_model);
-    auto [mit, mnew] = model_idx.try_emplace(std::string(model), static_cast<std::uint32_t>(data->models.size()));
+    auto [mit, mnew] =
+        model_idx.try_emplace(std::string(model), static_cast<std::uint32_t>(data->models.size()));
     if (mnew) data->models.emplace_back(model);
     r.model = mit->second;
     r.day = *day;
@@ -142,7 +151,8 @@ Status readBackblazeCsv(const std::string& path, BackblazeData* data) {
   const char* msg = gzerror(f, &err);
   std::string error = (err != Z_OK && err != Z_STREAM_END) ? std::string(msg) : "";
   gzclose(f);
-  if (!error.empty()) return makeError(path + ": read error after line " + std::to_string(lineno) + ": " + error);
+  if (!error.empty())
+    return makeError(path + ": read error after line " + std::to_string(lineno) + ": " + error);
   return Status::Ok();
 }
 
@@ -150,9 +160,11 @@ namespace {
 
 bool alarmed(AlarmPolicy policy, const Finding& f, const DiskObservation& d) {
   switch (policy) {
-    case AlarmPolicy::kModel: return isDiskFailureCheck(f.check) && f.severity >= Severity::kWarning;
+    case AlarmPolicy::kModel:
+      return isDiskFailureCheck(f.check) && f.severity >= Severity::kWarning;
     case AlarmPolicy::kSmart:
-      return (f.check == "smart_status" || f.check == "prefail_threshold") && f.severity >= Severity::kWarning;
+      return (f.check == "smart_status" || f.check == "prefail_threshold") &&
+             f.severity >= Severity::kWarning;
     case AlarmPolicy::kRawNonzero:
       if (auto r188 = d.raw(signals::kAtaCommandTimeout); r188 && *r188 > 0) return true;
       return (f.check == "reallocated_sectors" || f.check == "reported_uncorrectable" ||
@@ -211,7 +223,8 @@ std::vector<ReplayDrive> replay(BackblazeData& data, const ReplayOptions& option
       if (drive.first_alarm_day < 0) {
         Severity worst = Severity::kOk;
         for (const auto& f : findings)
-          if (alarmed(options.policy, f, d)) worst = std::max(worst, std::max(f.severity, Severity::kWarning));
+          if (alarmed(options.policy, f, d))
+            worst = std::max(worst, std::max(f.severity, Severity::kWarning));
         if (worst >= Severity::kWarning) {
           drive.first_alarm_day = r.day;
           drive.first_alarm_severity = worst;

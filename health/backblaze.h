@@ -17,10 +17,10 @@ namespace foreshock {
 // ForeshockDiskWillFail alert: isDiskFailureCheck()); the others are the baselines the
 // evaluation compares against, each one of the agent's own rules.
 enum class AlarmPolicy {
-  kModel,        // smart_status, prefail_threshold, NVMe, self_test, failure_risk >= warning
-  kSmart,        // the drive's own verdict only: smart_status, prefail_threshold
-  kRawNonzero,   // raw 5/187/188/197/198 > 0
-  kIncrease7d,   // any 7-day increase of 5/187/197/198 (the critical counter rules)
+  kModel,       // smart_status, prefail_threshold, NVMe, self_test, failure_risk >= warning
+  kSmart,       // the drive's own verdict only: smart_status, prefail_threshold
+  kRawNonzero,  // raw 5/187/188/197/198 > 0
+  kIncrease7d,  // any 7-day increase of 5/187/197/198 (the critical counter rules)
 };
 Result<AlarmPolicy> parseAlarmPolicy(const std::string& s);
 
@@ -29,7 +29,7 @@ struct BackblazeRow {
   std::uint32_t serial = 0;  // index into the serial table
   std::int32_t day = 0;
   bool failure = false;
-  std::uint32_t model = 0;   // index into the model table
+  std::uint32_t model = 0;  // index into the model table
   // raw values of 5, 9, 187, 188, 194, 197, 198, 199 (NaN when empty); normalized of 5/187/197/198.
   float raw[8];
 };

@@ -51,15 +51,20 @@ std::optional<std::string> recordDisk(HistoryStore& h, const DiskObservation& d,
       default: break;
     }
   }
-  if (d.media_errors) h.record("disk", d.serial, "media_errors_total", SeriesKind::kCounter, t, *d.media_errors);
-  if (d.nvme_spare) h.record("disk", d.serial, "available_spare_ratio", SeriesKind::kGauge, t, *d.nvme_spare);
+  if (d.media_errors)
+    h.record("disk", d.serial, "media_errors_total", SeriesKind::kCounter, t, *d.media_errors);
+  if (d.nvme_spare)
+    h.record("disk", d.serial, "available_spare_ratio", SeriesKind::kGauge, t, *d.nvme_spare);
   if (d.nvme_percentage_used)
-    h.record("disk", d.serial, "percentage_used_ratio", SeriesKind::kGauge, t, *d.nvme_percentage_used);
+    h.record("disk", d.serial, "percentage_used_ratio", SeriesKind::kGauge, t,
+             *d.nvme_percentage_used);
   if (d.scsi_grown_defects)
     h.record("disk", d.serial, "grown_defects", SeriesKind::kCount, t, *d.scsi_grown_defects);
   if (d.scsi_uncorrected)
-    h.record("disk", d.serial, "uncorrected_errors_total", SeriesKind::kCounter, t, *d.scsi_uncorrected);
-  if (d.temperature) h.record("disk", d.serial, "temperature_celsius", SeriesKind::kGauge, t, *d.temperature);
+    h.record("disk", d.serial, "uncorrected_errors_total", SeriesKind::kCounter, t,
+             *d.scsi_uncorrected);
+  if (d.temperature)
+    h.record("disk", d.serial, "temperature_celsius", SeriesKind::kGauge, t, *d.temperature);
   return swapped;
 }
 
@@ -73,8 +78,8 @@ void recordObservations(HistoryStore& h, const Observations& obs, std::vector<Fi
       f.subject = d.device;
       f.check = "device_replaced";
       f.severity = Severity::kInfo;
-      f.summary = "a different disk is now at " + d.device + ": serial " + *prev + " was replaced by " +
-                  d.serial + "; its history starts fresh";
+      f.summary = "a different disk is now at " + d.device + ": serial " + *prev +
+                  " was replaced by " + d.serial + "; its history starts fresh";
       swaps->push_back(std::move(f));
     }
   }
@@ -92,11 +97,13 @@ void recordObservations(HistoryStore& h, const Observations& obs, std::vector<Fi
     h.bind("interface", i.name, id, t);
     h.touch("interface", id, t, {{"interface", i.name}});
     if (i.has_errors) {
-      h.record("interface", id, "physical_errors_total", SeriesKind::kCounter, t, i.physical_errors);
+      h.record("interface", id, "physical_errors_total", SeriesKind::kCounter, t,
+               i.physical_errors);
       h.record("interface", id, "link_errors_total", SeriesKind::kCounter, t, i.link_errors);
       h.record("interface", id, "host_errors_total", SeriesKind::kCounter, t, i.host_errors);
     }
-    if (i.rx_packets) h.record("interface", id, "receive_packets_total", SeriesKind::kCounter, t, *i.rx_packets);
+    if (i.rx_packets)
+      h.record("interface", id, "receive_packets_total", SeriesKind::kCounter, t, *i.rx_packets);
     if (i.flaps) h.record("interface", id, "link_flaps_total", SeriesKind::kCounter, t, *i.flaps);
     if (i.carrier) h.record("interface", id, "carrier", SeriesKind::kGauge, t, *i.carrier);
   }
@@ -110,7 +117,8 @@ void recordObservations(HistoryStore& h, const Observations& obs, std::vector<Fi
 
 HealthEngine::HealthEngine(HealthOptions options) : options_(options), history_(options.limits) {}
 
-HealthResult HealthEngine::evaluateLocked(const Observations& obs, std::vector<Finding> extra) const {
+HealthResult HealthEngine::evaluateLocked(const Observations& obs,
+                                          std::vector<Finding> extra) const {
   HealthResult r;
   for (const auto& d : obs.disks) {
     double risk = -1;
@@ -194,9 +202,10 @@ void HealthEngine::exportMetrics(const HealthResult& r, MetricSet& out) {
               "Health verdict of one check of one component: 0 ok, 1 warning, 2 critical.",
               {{"component", f.component}, {"check", f.check}}, statusValue(f.severity));
     for (const auto& ev : f.evidence) {
-      out.gauge("foreshock_health_evidence",
-                "The numbers behind a health check (see the evidence label), as the check saw them.",
-                {{"component", f.component}, {"check", f.check}, {"evidence", ev.name}}, ev.value);
+      out.gauge(
+          "foreshock_health_evidence",
+          "The numbers behind a health check (see the evidence label), as the check saw them.",
+          {{"component", f.component}, {"check", f.check}, {"evidence", ev.name}}, ev.value);
     }
   }
   for (const auto& d : r.risks) {

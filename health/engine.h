@@ -2,12 +2,12 @@
 // rules (health/rules.cc) and the disk risk model, and renders the findings as metrics.
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 #include "core/metric_set.h"
 #include "health/finding.h"
@@ -18,8 +18,8 @@ namespace foreshock {
 
 struct HealthOptions {
   HistoryLimits limits;
-  double risk_warning;   // risk at or above which failure_risk is a warning
-  double risk_critical;  // ... and critical
+  double risk_warning;                  // risk at or above which failure_risk is a warning
+  double risk_critical;                 // ... and critical
   double record_interval_seconds = 10;  // least time between two recorded points
   HealthOptions();
 };
@@ -47,8 +47,7 @@ void evaluateUpstream(const Observations& obs, const HistoryStore& history,
 
 // Records a disk's signals under its identity; detects a different disk under the same
 // device name (returns the previous serial then).
-std::optional<std::string> recordDisk(HistoryStore& history, const DiskObservation& disk,
-                                      double t);
+std::optional<std::string> recordDisk(HistoryStore& history, const DiskObservation& disk, double t);
 void recordObservations(HistoryStore& history, const Observations& obs,
                         std::vector<Finding>* swaps);
 

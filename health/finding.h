@@ -25,9 +25,9 @@ struct Finding {
   std::string subject;    // what a person calls it: "sda (ST4000DM000, serial Z30...)"
   std::string check;      // snake_case check name, e.g. "pending_sectors"
   Severity severity = Severity::kOk;
-  std::string summary;    // one line: what was seen
+  std::string summary;  // one line: what was seen
   std::vector<Evidence> evidence;
-  std::string action;     // what to do ("" when ok)
+  std::string action;  // what to do ("" when ok)
 };
 
 // The checks whose firing means "this disk will fail" (the replay's alarm, the

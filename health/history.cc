@@ -20,7 +20,9 @@ constexpr std::uint32_t kVersion = 1;
 // Any field count above this is corruption, not data (bounds allocation on hostile input).
 constexpr std::uint32_t kMaxCount = 1u << 20;
 
-double dayOf(double t) { return std::floor(t / kDay); }
+double dayOf(double t) {
+  return std::floor(t / kDay);
+}
 
 // Folds `p` into the daily list: one point per UTC day.
 void foldDaily(std::vector<HistoryPoint>& daily, SeriesKind kind, HistoryPoint p) {
@@ -73,14 +75,16 @@ class Reader {
   bool u32(std::uint32_t* v) {
     if (!need(4)) return false;
     *v = 0;
-    for (int i = 0; i < 4; ++i) *v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      *v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in_[pos_ + i])) << (8 * i);
     pos_ += 4;
     return true;
   }
   bool u64(std::uint64_t* v) {
     if (!need(8)) return false;
     *v = 0;
-    for (int i = 0; i < 8; ++i) *v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      *v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in_[pos_ + i])) << (8 * i);
     pos_ += 8;
     return true;
   }
@@ -118,9 +122,8 @@ void HistorySeries::add(double t, double v, const HistoryLimits& limits) {
   recent.push_back({t, v});
   // Fold points that are too old for "recent", or beyond the per-series cap, into daily.
   std::size_t drop = 0;
-  while (drop < recent.size() &&
-         (recent.size() - drop > limits.recent_points ||
-          recent[drop].t <= t - limits.recent_seconds)) {
+  while (drop < recent.size() && (recent.size() - drop > limits.recent_points ||
+                                  recent[drop].t <= t - limits.recent_seconds)) {
     foldDaily(daily, kind, recent[drop]);
     ++drop;
   }
@@ -360,8 +363,8 @@ std::string HistoryStore::serialize() const {
   out.u32(kVersion);
   out.u64(p.out().size());
   out.raw(p.out());
-  out.u32(static_cast<std::uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(p.out().data()), static_cast<uInt>(p.out().size()))));
+  out.u32(static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(p.out().data()),
+                                           static_cast<uInt>(p.out().size()))));
   return std::move(out.out());
 }
 
@@ -445,7 +448,9 @@ Result<HistoryStore> HistoryStore::parse(std::string_view bytes, HistoryLimits l
 Status HistoryStore::save(const std::filesystem::path& path) const {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return makeError(path.parent_path().string() + ": cannot create state directory: " + ec.message());
+  if (ec)
+    return makeError(path.parent_path().string() +
+                     ": cannot create state directory: " + ec.message());
   return writeFileAtomic(path, serialize());
 }
 

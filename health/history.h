@@ -31,10 +31,10 @@ struct HistoryPoint {
 };
 
 struct HistoryLimits {
-  std::size_t recent_points = 512;         // per series, at full rate
-  double recent_seconds = 48 * 3600.0;     // older points are folded to daily
-  double retention_seconds = 90 * 86400.0; // nothing older is kept
-  std::size_t max_entities = 1024;         // least recently seen entities are dropped beyond it
+  std::size_t recent_points = 512;          // per series, at full rate
+  double recent_seconds = 48 * 3600.0;      // older points are folded to daily
+  double retention_seconds = 90 * 86400.0;  // nothing older is kept
+  std::size_t max_entities = 1024;          // least recently seen entities are dropped beyond it
 };
 
 // One signal of one entity. Thread-safety: a value type.
@@ -121,10 +121,10 @@ class HistoryStore {
   Status save(const std::filesystem::path& path) const;
 
   struct LoadOutcome {
-    bool loaded = false;          // a valid file was read
-    bool missing = false;         // there was no file (first start)
-    std::string error;            // why the file was rejected ("" if not)
-    std::string moved_aside_to;   // where the rejected file went
+    bool loaded = false;         // a valid file was read
+    bool missing = false;        // there was no file (first start)
+    std::string error;           // why the file was rejected ("" if not)
+    std::string moved_aside_to;  // where the rejected file went
   };
   // Loads path into *this. A corrupt or truncated file is reported, renamed to
   // PATH.corrupt-<unix time> and the store starts empty; never fatal.

@@ -142,16 +142,18 @@ Observations observe(const Fams& fams, double time) {
     i.name = name;
     return i;
   };
-  each(fams, signals::kNetInfo, [&](const auto& m, double) {
-    iface(m).permanent_mac = labelValue(m, "permanent_mac");
-  });
+  each(fams, signals::kNetInfo,
+       [&](const auto& m, double) { iface(m).permanent_mac = labelValue(m, "permanent_mac"); });
   each(fams, signals::kNetErrors, [&](const auto& m, double v) {
     auto& i = iface(m);
     i.has_errors = true;
     auto cls = labelValue(m, "class");
-    if (cls == "physical") i.physical_errors += v;
-    else if (cls == "link") i.link_errors += v;
-    else if (cls == "host") i.host_errors += v;
+    if (cls == "physical")
+      i.physical_errors += v;
+    else if (cls == "link")
+      i.link_errors += v;
+    else if (cls == "host")
+      i.host_errors += v;
   });
   each(fams, signals::kNetRxPackets, [&](const auto& m, double v) { iface(m).rx_packets = v; });
   each(fams, signals::kNetFlaps, [&](const auto& m, double v) { iface(m).flaps = v; });
@@ -173,8 +175,10 @@ Observations observe(const Fams& fams, double time) {
   };
   each(fams, signals::kProbeLoss, [&](const auto& m, double v) {
     auto w = labelValue(m, "window");
-    if (w == "1m") probe(m).loss_1m = v;
-    else if (w == "5m") probe(m).loss_5m = v;
+    if (w == "1m")
+      probe(m).loss_1m = v;
+    else if (w == "5m")
+      probe(m).loss_5m = v;
   });
   each(fams, signals::kProbeLastRtt, [&](const auto& m, double v) { probe(m).last_rtt = v; });
   each(fams, signals::kProbeUp, [&](const auto& m, double v) { probe(m).up = v != 0; });

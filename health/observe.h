@@ -3,12 +3,12 @@
 // the agent and the replay run the very same rules.
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 namespace foreshock {
 
@@ -25,7 +25,7 @@ struct DiskObservation {
   std::string model;
   std::optional<bool> up;
   std::optional<bool> smart_healthy;
-  std::vector<AtaAttribute> attributes;  // sorted by id
+  std::vector<AtaAttribute> attributes;        // sorted by id
   std::vector<std::string> nvme_warning_bits;  // names of set critical-warning bits
   std::optional<double> nvme_spare, nvme_spare_threshold, nvme_percentage_used;
   std::optional<double> media_errors, scsi_grown_defects, scsi_uncorrected;

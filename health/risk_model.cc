@@ -8,7 +8,9 @@ namespace foreshock {
 
 namespace rc = risk_coefficients;
 
-std::string ataSeriesName(int id) { return "smart_" + std::to_string(id) + "_raw"; }
+std::string ataSeriesName(int id) {
+  return "smart_" + std::to_string(id) + "_raw";
+}
 
 std::optional<RiskFeatures> riskFeatures(const DiskObservation& disk, const HistoryStore& history,
                                          double now) {
@@ -16,9 +18,9 @@ std::optional<RiskFeatures> riskFeatures(const DiskObservation& disk, const Hist
   RiskFeatures f{};
   std::size_t i = 0;
   // Order must match tools/risk_features.py FEATURES (checked by a unit test on the names).
-  for (int id : {signals::kAtaReallocated, signals::kAtaReportedUncorrect,
-                 signals::kAtaCommandTimeout, signals::kAtaPending,
-                 signals::kAtaOfflineUncorrectable}) {
+  for (int id :
+       {signals::kAtaReallocated, signals::kAtaReportedUncorrect, signals::kAtaCommandTimeout,
+        signals::kAtaPending, signals::kAtaOfflineUncorrectable}) {
     f[i++] = std::log1p(std::max(0.0, disk.raw(id).value_or(0)));
   }
   for (int id : {signals::kAtaReallocated, signals::kAtaReportedUncorrect, signals::kAtaPending,
@@ -51,7 +53,8 @@ std::optional<RiskFeatures> riskFeatures(const DiskObservation& disk, const Hist
 
 double riskScore(const RiskFeatures& f) {
   double z = rc::kIntercept;
-  for (std::size_t i = 0; i < f.size(); ++i) z += rc::kWeight[i] * (f[i] - rc::kMean[i]) / rc::kScale[i];
+  for (std::size_t i = 0; i < f.size(); ++i)
+    z += rc::kWeight[i] * (f[i] - rc::kMean[i]) / rc::kScale[i];
   return 1.0 / (1.0 + std::exp(-z));
 }
 

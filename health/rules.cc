@@ -63,16 +63,19 @@ struct CounterRule {
 };
 constexpr CounterRule kMediaCounters[] = {
     {signals::kAtaReallocated, "reallocated_sectors", "reallocated sectors (SMART 5)"},
-    {signals::kAtaReportedUncorrect, "reported_uncorrectable", "reported uncorrectable errors (SMART 187)"},
+    {signals::kAtaReportedUncorrect, "reported_uncorrectable",
+     "reported uncorrectable errors (SMART 187)"},
     {signals::kAtaPending, "pending_sectors", "pending sectors (SMART 197)"},
-    {signals::kAtaOfflineUncorrectable, "offline_uncorrectable", "offline uncorrectable sectors (SMART 198)"},
+    {signals::kAtaOfflineUncorrectable, "offline_uncorrectable",
+     "offline uncorrectable sectors (SMART 198)"},
 };
 constexpr CounterRule kLinkCounters[] = {
     {signals::kAtaCommandTimeout, "command_timeouts", "command timeouts (SMART 188)"},
     {signals::kAtaCrcErrors, "interface_crc_errors", "interface CRC errors (SMART 199)"},
 };
 
-double inc7(const HistoryStore& h, const DiskObservation& d, const std::string& series, double now) {
+double inc7(const HistoryStore& h, const DiskObservation& d, const std::string& series,
+            double now) {
   const auto* s = h.series("disk", d.serial, series);
   return s ? s->increase(now, kDiskWindow) : 0;
 }
@@ -123,8 +126,8 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     if (worst != nullptr) {
       e.add("prefail_threshold", Severity::kCritical,
             "pre-fail attribute " + std::to_string(worst->id) + " " + worst->name +
-                " is at or below its threshold (" + num(*worst->value) + " <= " +
-                num(*worst->threshold) + ")",
+                " is at or below its threshold (" + num(*worst->value) +
+                " <= " + num(*worst->threshold) + ")",
             {{"attribute_id", static_cast<double>(worst->id)},
              {"value", *worst->value},
              {"threshold", *worst->threshold}},
@@ -180,8 +183,7 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     if (!failing.empty()) {
       std::string bits;
       for (const auto& b : failing) bits += (bits.empty() ? "" : ", ") + b;
-      e.add("nvme_critical_warning", Severity::kCritical,
-            "NVMe critical warning set: " + bits,
+      e.add("nvme_critical_warning", Severity::kCritical, "NVMe critical warning set: " + bits,
             {{"critical_warning_bits", static_cast<double>(failing.size())}}, kReplaceNow);
     } else {
       e.ok("nvme_critical_warning", "no NVMe critical warning bit set");
@@ -250,7 +252,8 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
   }
   if (d.scsi_uncorrected) {
     double inc = inc7(h, d, "uncorrected_errors_total", now);
-    std::vector<Evidence> ev{{"uncorrected_errors_total", *d.scsi_uncorrected}, {"increase_7d", inc}};
+    std::vector<Evidence> ev{{"uncorrected_errors_total", *d.scsi_uncorrected},
+                             {"increase_7d", inc}};
     if (inc > 0) {
       e.add("scsi_uncorrected_errors", Severity::kCritical,
             "uncorrected read/write errors grew by " + num(inc) + " in 7 days", ev, kReplaceNow);
@@ -322,13 +325,13 @@ void evaluateTemperatures(const Observations& obs, const HistoryStore& h,
                                   {"seconds_to_limit", eta}};
         if (eta < 15 * kMinute) {
           e.add("time_to_critical", Severity::kCritical,
-                "rising " + fix(*slope * 60, 2) + " C/min: " + num(*limit) +
-                    " C in about " + num(std::ceil(eta / 60)) + " minutes",
+                "rising " + fix(*slope * 60, 2) + " C/min: " + num(*limit) + " C in about " +
+                    num(std::ceil(eta / 60)) + " minutes",
                 sev, cool);
         } else if (eta < kHour) {
           e.add("time_to_critical", Severity::kWarning,
-                "rising " + fix(*slope * 60, 2) + " C/min: " + num(*limit) +
-                    " C in about " + num(std::ceil(eta / 60)) + " minutes",
+                "rising " + fix(*slope * 60, 2) + " C/min: " + num(*limit) + " C in about " +
+                    num(std::ceil(eta / 60)) + " minutes",
                 sev, cool);
         } else {
           e.ok("time_to_critical", "not approaching its limit", sev);
@@ -366,8 +369,9 @@ void evaluateTemperatures(const Observations& obs, const HistoryStore& h,
       e.add("fan_stopped", at_max ? Severity::kCritical : Severity::kWarning,
             "fan at 0 rpm while " + f.chip + " temperature rises " + fix(rising, 2) +
                 " C/min (now " + num(hottest) + " C)",
-            ev, "Check the fan: it has stopped or its cable is loose; replace it before the "
-                "component overheats.");
+            ev,
+            "Check the fan: it has stopped or its cable is loose; replace it before the "
+            "component overheats.");
     } else {
       e.ok("fan_stopped", "fan at 0 rpm but temperatures are not rising", ev);
     }
@@ -429,11 +433,11 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector
           "The link goes down and up: reseat or replace the cable or optic, check the switch "
           "port's log and its negotiated speed.";
       if (flaps >= 10) {
-        e.add("link_flapping", Severity::kCritical, num(flaps) + " link flaps in the last hour",
-              ev, act);
+        e.add("link_flapping", Severity::kCritical, num(flaps) + " link flaps in the last hour", ev,
+              act);
       } else if (flaps >= 3) {
-        e.add("link_flapping", Severity::kWarning, num(flaps) + " link flaps in the last hour",
-              ev, act);
+        e.add("link_flapping", Severity::kWarning, num(flaps) + " link flaps in the last hour", ev,
+              act);
       } else {
         e.ok("link_flapping", "link stable", ev);
       }
@@ -492,8 +496,8 @@ void evaluateUpstream(const Observations& obs, const HistoryStore& h, std::vecto
           std::vector<Evidence> ev{{"rtt_seconds", *now}, {"baseline_rtt_seconds", *base}};
           if (*now > 3 * *base && *now - *base > 0.020) {
             e.add("latency_baseline", Severity::kWarning,
-                  "latency " + fix(*now * 1000, 1) + " ms, its usual is " +
-                      fix(*base * 1000, 1) + " ms",
+                  "latency " + fix(*now * 1000, 1) + " ms, its usual is " + fix(*base * 1000, 1) +
+                      " ms",
                   ev,
                   "Latency is far above its usual: look for congestion or a changed path "
                   "(traceroute), and for loss on the same link.");

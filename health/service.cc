@@ -23,11 +23,11 @@ void HealthService::start() {
     log::info("health", "no history at " + state_file_.string() + " yet; starting fresh");
   } else {
     load_rejected_ = true;
-    log::error("health", "history file rejected: " + outcome.error +
-                             (outcome.moved_aside_to.empty()
-                                  ? std::string("; could not move it aside")
-                                  : "; moved aside to " + outcome.moved_aside_to) +
-                             "; starting with an empty history");
+    log::error("health",
+               "history file rejected: " + outcome.error +
+                   (outcome.moved_aside_to.empty() ? std::string("; could not move it aside")
+                                                   : "; moved aside to " + outcome.moved_aside_to) +
+                   "; starting with an empty history");
   }
 }
 
@@ -55,14 +55,15 @@ std::vector<prometheus::MetricFamily> HealthService::onSnapshot(const Snapshot& 
   MetricSet set;
   HealthEngine::exportMetrics(result, set);
   std::lock_guard<std::mutex> l(mu_);
-  set.gauge("foreshock_health_history_entities", "Entities (disks, interfaces, sensors, probe targets) in the history.",
-            {}, static_cast<double>(engine_.entityCount()));
+  set.gauge("foreshock_health_history_entities",
+            "Entities (disks, interfaces, sensors, probe targets) in the history.", {},
+            static_cast<double>(engine_.entityCount()));
   set.gauge("foreshock_health_history_points", "Points held in the history store.", {},
             static_cast<double>(engine_.pointCount()));
   set.counter("foreshock_health_history_saves_total", "Successful writes of the history file.", {},
               static_cast<double>(saves_));
-  set.counter("foreshock_health_history_save_errors_total", "Failed writes of the history file.", {},
-              static_cast<double>(save_errors_));
+  set.counter("foreshock_health_history_save_errors_total", "Failed writes of the history file.",
+              {}, static_cast<double>(save_errors_));
   set.gauge("foreshock_health_history_load_rejected",
             "1 if the history file found at start was corrupt and was moved aside.", {},
             load_rejected_ ? 1 : 0);

@@ -3,11 +3,11 @@
 // into the same snapshot, the history saved on a timer and at shutdown.
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <filesystem>
 #include <mutex>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 #include "core/snapshot.h"
 #include "health/engine.h"

@@ -7,8 +7,9 @@ Protocol (see docs/prediction.md):
   * split by time: the alarm threshold is chosen on January-May of the training half;
     detection and false alarms are reported on June-September;
   * drive level: a failed drive counts once, at its failure date (its last row, failure=1);
-    it is detected when its first alarm came 0..30 days before that date (alarms raised earlier
-    are counted separately as "early"); a healthy drive present in the period and not alarmed
+    it is detected when its first alarm came 1..30 days before that date (an alarm on the
+    failure day itself warns nobody and is counted apart; alarms raised more than 30 days
+    earlier are counted separately as "any lead"); a healthy drive present in the period and not alarmed
     before it is a false alarm when its first alarm falls inside the period;
   * 95% Wilson intervals for rates, a seeded bootstrap interval for the median lead time;
   * baselines run through the very same replay (`--alarm smart|raw-nonzero|increase-7d`).
@@ -90,7 +91,7 @@ def score(rows, period, half):
     """half: 'train', 'test' or 'all'."""
     start, end = period
     months = (end - start).days / 30.44
-    failed = caught = early = 0
+    failed = caught = early = same_day = 0
     leads = []
     healthy = false_alarms = 0
     healthy_any = alarmed_any = 0
@@ -109,6 +110,9 @@ def score(rows, period, half):
             failed += 1
             if alarm is not None and alarm <= last:
                 lead = (last - alarm).days
+                if lead == 0:
+                    same_day += 1  # on the failure day itself: no warning in practice
+                    continue
                 leads_any.append(lead)
                 if lead <= WINDOW_DAYS:
                     caught += 1
@@ -128,6 +132,7 @@ def score(rows, period, half):
     fa = false_alarms / healthy if healthy else float("nan")
     return {
         "failed_drives": failed, "detected": caught, "detected_earlier_than_30d": early,
+        "alarmed_only_on_failure_day": same_day,
         "detection_rate": caught / failed if failed else float("nan"),
         "detection_ci95": wilson(caught, failed),
         "healthy_drives": healthy, "false_alarms": false_alarms, "false_alarm_rate": fa,
@@ -152,6 +157,8 @@ def main():
     ap.add_argument("--foreshock", required=True)
     ap.add_argument("--json")
     ap.add_argument("--markdown")
+    ap.add_argument("--grid", default=",".join(str(g) for g in GRID),
+                    help="candidate risk thresholds, comma separated; -1 is the compiled one")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
 
@@ -159,7 +166,7 @@ def main():
     months_train = (TRAIN[1] - TRAIN[0]).days / 30.44
     budget = FA_BUDGET_PER_4_MONTHS * months_train / 4
     candidates = []
-    for t in GRID:
+    for t in [float(x) for x in a.grid.split(",")]:
         rows = run_replay(a.foreshock, a.files, "model", t)
         tr = score(rows, TRAIN, "train")
         candidates.append((t, tr, rows))
@@ -181,21 +188,21 @@ def main():
 
     def lead(m, ci):
         return "n/a" if math.isnan(m) else f"{m:.0f} [{ci[0]:.0f}-{ci[1]:.0f}]"
-    lines = ["| method | drives | failed in Jun-Sep | first alarm 0-30 d before failure | alarm any time before failure | new false alarms Jun-Sep (per 4 months) | healthy with an alarm standing or new by Sep 30 | median lead, 0-30 d | median lead, any |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| method | drives | failed in Jun-Sep | first alarm 1-30 d before failure | alarm 1 d or more before failure | only on the failure day | new false alarms Jun-Sep (per 4 months) | healthy with an alarm standing or new by Sep 30 | median lead days, 1-30 d [95% CI] | median lead days, any [95% CI] |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, res in results["methods"].items():
         for label, key in [("test half", "test_half_jun_sep"), ("all drives", "all_drives_jun_sep")]:
             s = res[key]
             det = "n/a" if not s["failed_drives"] else fmt_rate(s["detection_rate"], s["detection_ci95"])
             det_any = "n/a" if not s["failed_drives"] else fmt_rate(s["detection_rate_any_lead"], s["detection_any_lead_ci95"])
             lines.append(f"| {name} | {label} | {s['failed_drives']} | {det} ({s['detected']}) | "
-                         f"{det_any} ({s['detected_any_lead']}) | "
+                         f"{det_any} ({s['detected_any_lead']}) | {s['alarmed_only_on_failure_day']} | "
                          f"{fmt_rate(s['false_alarm_rate'], s['false_alarm_ci95'])} ({s['false_alarms']}/{s['healthy_drives']}; "
                          f"{100 * s['false_alarm_rate_per_4_months']:.2f}%) | "
                          f"{100 * s['healthy_alarm_standing_or_new_rate']:.1f}% ({s['healthy_alarm_standing_or_new']}/{s['healthy_present']}) | "
                          f"{lead(s['median_lead_days'], s['median_lead_ci95'])} | "
                          f"{lead(s['median_lead_days_any'], s['median_lead_any_ci95'])} |")
-    thr = "compiled operating point" if chosen[0] == -1 else f"{chosen[0]}"
+    thr = "the compiled operating point" if chosen[0] == -1 else f"{chosen[0]}"
     table = "\n".join(lines)
     text = f"Operating point chosen on the training half, Jan-May: {thr}\n\n{table}\n"
     print(text)

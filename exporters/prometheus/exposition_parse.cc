@@ -43,8 +43,10 @@ Result<ParsedExposition> parseExposition(std::string_view text) {
       if (f.size() >= 3 && f[1] == "TYPE") {
         std::string t(f.size() >= 4 ? f[3] : "");
         prometheus::MetricType mt = prometheus::MetricType::Untyped;
-        if (t == "counter") mt = prometheus::MetricType::Counter;
-        else if (t == "gauge") mt = prometheus::MetricType::Gauge;
+        if (t == "counter")
+          mt = prometheus::MetricType::Counter;
+        else if (t == "gauge")
+          mt = prometheus::MetricType::Gauge;
         types[std::string(f[2])] = mt;
       } else if (f.size() >= 3 && f[1] == "HELP") {
         auto pos = line.find(f[2]);
@@ -94,14 +96,16 @@ Result<ParsedExposition> parseExposition(std::string_view text) {
       }
     }
     auto rest = splitWhitespace(line.substr(i));
-    if (rest.empty() || rest.size() > 2) return err("expected a value (and optional timestamp) after " + name);
+    if (rest.empty() || rest.size() > 2)
+      return err("expected a value (and optional timestamp) after " + name);
     auto v = parseValue(rest[0]);
     if (!v) return err("malformed value \"" + std::string(rest[0]) + "\" of " + name);
     if (rest.size() == 2) {
       auto ts = parseInt(rest[1]);
       if (!ts) return err("malformed timestamp \"" + std::string(rest[1]) + "\" of " + name);
       m.timestamp_ms = *ts;
-      out.max_timestamp_seconds = std::max(out.max_timestamp_seconds, static_cast<double>(*ts) / 1000.0);
+      out.max_timestamp_seconds =
+          std::max(out.max_timestamp_seconds, static_cast<double>(*ts) / 1000.0);
     }
     auto& fam = fams[name];
     if (fam.name.empty()) {

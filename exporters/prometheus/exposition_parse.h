@@ -3,10 +3,10 @@
 // --from-metrics`, which evaluates the health rules on a saved scrape.
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <string_view>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 #include "core/result.h"
 

@@ -13,8 +13,10 @@ struct Category {
   const char* key;
   const char* title;
 };
-constexpr Category kCategories[] = {
-    {"disks", "Disks"}, {"temperatures", "Temperatures"}, {"network", "Network"}, {"upstream", "Upstream"}};
+constexpr Category kCategories[] = {{"disks", "Disks"},
+                                    {"temperatures", "Temperatures"},
+                                    {"network", "Network"},
+                                    {"upstream", "Upstream"}};
 
 struct Component {
   std::string component, subject;
@@ -27,7 +29,8 @@ std::vector<Component> componentsOf(const HealthResult& r, std::string_view cate
   std::vector<Component> out;
   for (const auto& f : r.findings) {
     if (f.category != category) continue;
-    auto it = std::find_if(out.begin(), out.end(), [&](const Component& c) { return c.component == f.component; });
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const Component& c) { return c.component == f.component; });
     if (it == out.end()) {
       out.push_back({f.component, f.subject, Severity::kOk, {}});
       it = out.end() - 1;
@@ -68,7 +71,8 @@ std::string jsonString(std::string_view s) {
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          std::snprintf(buf, sizeof buf, "\\u%04x",
+                        static_cast<unsigned>(static_cast<unsigned char>(c)));
           o += buf;
         } else {
           o.push_back(c);
@@ -100,7 +104,7 @@ int reportExitCode(const HealthResult& r, const ReportContext& ctx) {
 std::string renderReportText(const HealthResult& r, const ReportContext& ctx, bool color) {
   auto paint = [&](Severity s, const std::string& text) {
     if (!color) return text;
-    const char* code = s == Severity::kCritical ? "\033[1;31m"
+    const char* code = s == Severity::kCritical  ? "\033[1;31m"
                        : s == Severity::kWarning ? "\033[1;33m"
                        : s == Severity::kInfo    ? "\033[36m"
                                                  : "\033[32m";
@@ -130,19 +134,22 @@ std::string renderReportText(const HealthResult& r, const ReportContext& ctx, bo
       std::vector<const Finding*> bad;
       for (const auto* f : c.checks)
         if (f->severity != Severity::kOk) bad.push_back(f);
-      std::sort(bad.begin(), bad.end(), [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
+      std::sort(bad.begin(), bad.end(),
+                [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
       if (bad.empty()) {
-        line += ": " + std::to_string(c.checks.size()) + " check" + (c.checks.size() == 1 ? "" : "s") + " ok";
+        line += ": " + std::to_string(c.checks.size()) + " check" +
+                (c.checks.size() == 1 ? "" : "s") + " ok";
       } else {
         line += ": " + bad.front()->summary;
       }
       out += line + "\n";
       for (const auto* f : bad) {
-        out += "      " + paint(f->severity, std::string(severityName(f->severity))) + " " + f->check + ": " +
-               f->summary + "\n";
+        out += "      " + paint(f->severity, std::string(severityName(f->severity))) + " " +
+               f->check + ": " + f->summary + "\n";
         if (!f->evidence.empty()) {
           std::string ev;
-          for (const auto& e : f->evidence) ev += (ev.empty() ? "" : ", ") + e.name + "=" + number(e.value);
+          for (const auto& e : f->evidence)
+            ev += (ev.empty() ? "" : ", ") + e.name + "=" + number(e.value);
           out += "        evidence: " + ev + "\n";
         }
         if (!f->action.empty()) out += "        action: " + f->action + "\n";
@@ -166,20 +173,20 @@ std::string renderReportJson(const HealthResult& r, const ReportContext& ctx) {
                   "\",\"exit_code\":" + std::to_string(code) + ",\"categories\":[";
   bool first_cat = true;
   for (const auto& cat : kCategories) {
-    o += std::string(first_cat ? "" : ",") + "{\"name\":\"" + cat.key + "\",\"title\":\"" + cat.title +
-         "\",\"components\":[";
+    o += std::string(first_cat ? "" : ",") + "{\"name\":\"" + cat.key + "\",\"title\":\"" +
+         cat.title + "\",\"components\":[";
     first_cat = false;
     bool first_comp = true;
     for (const auto& c : componentsOf(r, cat.key)) {
       o += std::string(first_comp ? "" : ",") + "{\"component\":" + jsonString(c.component) +
-           ",\"subject\":" + jsonString(c.subject) + ",\"status\":\"" + std::string(severityName(c.worst)) +
-           "\",\"checks\":[";
+           ",\"subject\":" + jsonString(c.subject) + ",\"status\":\"" +
+           std::string(severityName(c.worst)) + "\",\"checks\":[";
       first_comp = false;
       bool first_check = true;
       for (const auto* f : c.checks) {
         o += std::string(first_check ? "" : ",") + "{\"check\":" + jsonString(f->check) +
-             ",\"severity\":\"" + std::string(severityName(f->severity)) + "\",\"summary\":" +
-             jsonString(f->summary) + ",\"evidence\":{";
+             ",\"severity\":\"" + std::string(severityName(f->severity)) +
+             "\",\"summary\":" + jsonString(f->summary) + ",\"evidence\":{";
         first_check = false;
         bool first_ev = true;
         for (const auto& e : f->evidence) {

@@ -12,7 +12,7 @@ namespace foreshock {
 struct ReportContext {
   std::string host;
   double time = 0;
-  std::vector<std::string> notes;  // e.g. "history: loaded 12 entities from ..."
+  std::vector<std::string> notes;             // e.g. "history: loaded 12 entities from ..."
   std::vector<std::string> collector_errors;  // "smart: ..." for collectors that failed
 };
 

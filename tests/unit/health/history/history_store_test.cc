@@ -14,7 +14,8 @@ constexpr double kT0 = 1'700'000'000;
 constexpr double kDay = 86400;
 
 std::filesystem::path tempDir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("foreshock-health-test-" + name + "-" + std::to_string(::getpid()));
+  auto d = std::filesystem::temp_directory_path() /
+           ("foreshock-health-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
@@ -24,7 +25,8 @@ TEST(HistoryStore, RestartKeepsHistory) {
   auto dir = tempDir("restart");
   HistoryStore before;
   for (int i = 0; i < 10; ++i)
-    before.record("disk", "Z30A", "smart_197_raw", SeriesKind::kCount, kT0 + i * kDay, i < 5 ? 0 : 8);
+    before.record("disk", "Z30A", "smart_197_raw", SeriesKind::kCount, kT0 + i * kDay,
+                  i < 5 ? 0 : 8);
   before.touch("disk", "Z30A", kT0 + 9 * kDay, {{"device", "sda"}});
   ASSERT_TRUE(before.save(dir / "history.bin"));
 
@@ -75,7 +77,8 @@ TEST(HistoryStore, CorruptFileIsReportedMovedAsideAndReplaced) {
 
 TEST(HistoryStore, TruncatedFileIsRejectedWithItsLength) {
   HistoryStore good;
-  good.record("interface", "eth0/52:54:00:12:34:56", "physical_errors_total", SeriesKind::kCounter, kT0, 3);
+  good.record("interface", "eth0/52:54:00:12:34:56", "physical_errors_total", SeriesKind::kCounter,
+              kT0, 3);
   std::string bytes = good.serialize();
   auto parsed = HistoryStore::parse(std::string_view(bytes).substr(0, bytes.size() - 7));
   ASSERT_FALSE(parsed.ok());
@@ -154,7 +157,8 @@ TEST(HistoryStore, OldPointsAreFoldedToDailyAndDroppedAfterRetention) {
   HistoryStore h(lim);
   // 120 days at one point per hour.
   for (int i = 0; i < 120 * 24; ++i)
-    h.record("sensor", "coretemp/Core 0", "temperature_celsius", SeriesKind::kGauge, kT0 + i * 3600.0, 40 + i % 24);
+    h.record("sensor", "coretemp/Core 0", "temperature_celsius", SeriesKind::kGauge,
+             kT0 + i * 3600.0, 40 + i % 24);
   double now = kT0 + (120 * 24 - 1) * 3600.0;
   h.prune(now);
   const auto* s = h.series("sensor", "coretemp/Core 0", "temperature_celsius");

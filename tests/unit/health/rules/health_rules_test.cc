@@ -16,7 +16,9 @@ constexpr double kT0 = 1'700'000'000;
 constexpr double kDay = 86400;
 constexpr double kMin = 60;
 
-std::string s(std::string_view v) { return std::string(v); }
+std::string s(std::string_view v) {
+  return std::string(v);
+}
 
 // A host's scrape, built the way the collectors publish it.
 struct Scrape {
@@ -35,7 +37,10 @@ struct Scrape {
   }
   void ataNormalized(const std::string& dev, const std::string& serial, int id, double value,
                      double threshold, bool prefail) {
-    Labels l{{"device", dev}, {"serial", serial}, {"model", "ST4000DM000"}, {"id", std::to_string(id)},
+    Labels l{{"device", dev},
+             {"serial", serial},
+             {"model", "ST4000DM000"},
+             {"id", std::to_string(id)},
              {"name", "attr" + std::to_string(id)}};
     m.gauge(s(signals::kAtaValue), "", l, value);
     m.gauge(s(signals::kAtaThreshold), "", l, threshold);
@@ -49,7 +54,8 @@ struct Scrape {
     m.gauge(s(signals::kNvmeSpareThreshold), "", id, spare_thr);
     m.gauge(s(signals::kNvmePercentageUsed), "", id, used);
     m.counter(s(signals::kDiskMediaErrors), "", id, media_errors);
-    for (const char* b : {"available_spare", "temperature", "reliability", "read_only", "volatile_memory_backup"}) {
+    for (const char* b :
+         {"available_spare", "temperature", "reliability", "read_only", "volatile_memory_backup"}) {
       Labels l = id;
       l.push_back({"bit", b});
       bool set = std::find(bits.begin(), bits.end(), b) != bits.end();
@@ -68,8 +74,10 @@ struct Scrape {
   void nic(const std::string& name, const std::string& mac, double phys, double host, double pkts,
            double flaps, double carrier = 1) {
     m.info(s(signals::kNetInfo), "", {{"interface", name}, {"permanent_mac", mac}});
-    for (auto [cls, v] : std::map<std::string, double>{{"physical", phys}, {"host", host}, {"link", 0}})
-      m.counter(s(signals::kNetErrors), "", {{"interface", name}, {"class", cls}, {"direction", "receive"}}, v);
+    for (auto [cls, v] :
+         std::map<std::string, double>{{"physical", phys}, {"host", host}, {"link", 0}})
+      m.counter(s(signals::kNetErrors), "",
+                {{"interface", name}, {"class", cls}, {"direction", "receive"}}, v);
     m.counter(s(signals::kNetRxPackets), "", {{"interface", name}}, pkts);
     m.counter(s(signals::kNetFlaps), "", {{"interface", name}}, flaps);
     m.gauge(s(signals::kNetCarrier), "", {{"interface", name}}, carrier);
@@ -178,7 +186,8 @@ TEST(DiskRules, CleanMediaCountersAreOk) {
   Scrape sc;
   sc.ata("sda", "Z1", {{5, 0}, {187, 0}, {197, 0}, {198, 0}});
   auto r = e.process(sc.at(kT0));
-  for (const char* c : {"reallocated_sectors", "reported_uncorrectable", "pending_sectors", "offline_uncorrectable"})
+  for (const char* c : {"reallocated_sectors", "reported_uncorrectable", "pending_sectors",
+                        "offline_uncorrectable"})
     EXPECT_EQ(sev(r, "disk/sda", c), Severity::kOk) << c;
 }
 
@@ -236,7 +245,8 @@ TEST(DiskRules, NvmeMediaErrorsIncreasingIsCriticalAndStableIsAWarning) {
   b.nvme("nvme0n1", "S1", 1, 0.1, 0.1, 2);
   EXPECT_EQ(sev(e.process(b.at(kT0 + kDay)), "disk/nvme0n1", "media_errors"), Severity::kWarning);
   c.nvme("nvme0n1", "S1", 1, 0.1, 0.1, 9);
-  EXPECT_EQ(sev(e.process(c.at(kT0 + 2 * kDay)), "disk/nvme0n1", "media_errors"), Severity::kCritical);
+  EXPECT_EQ(sev(e.process(c.at(kT0 + 2 * kDay)), "disk/nvme0n1", "media_errors"),
+            Severity::kCritical);
 }
 
 TEST(DiskRules, ScsiGrownDefectsGrowingAndFailedSelfTestAreCritical) {
@@ -271,7 +281,9 @@ TEST(DiskRules, RiskModelFlagsAFastDegradingDiskAndNotACleanOne) {
   HealthResult r;
   for (int d = 0; d < 8; ++d) {
     Scrape sc;
-    sc.ata("sda", "BAD", {{5, 100.0 * d}, {187, 20.0 * d}, {197, 64.0 * d}, {198, 64.0 * d}, {9, 30000}, {194, 30}});
+    sc.ata(
+        "sda", "BAD",
+        {{5, 100.0 * d}, {187, 20.0 * d}, {197, 64.0 * d}, {198, 64.0 * d}, {9, 30000}, {194, 30}});
     sc.ata("sdb", "GOOD", {{5, 0}, {187, 0}, {197, 0}, {198, 0}, {9, 8000}, {194, 28}});
     r = e.process(sc.at(kT0 + d * kDay));
   }
@@ -392,7 +404,8 @@ TEST(NetworkRules, PhysicalErrorsOutOfProportionToTrafficAreCritical) {
   a.nic("eth0", "52:54:00:00:00:01", 0, 0, 1000, 0);
   e.process(a.at(kT0));
   b.nic("eth0", "52:54:00:00:00:01", 200, 0, 11000, 0);
-  EXPECT_EQ(sev(e.process(b.at(kT0 + 5 * kMin)), "interface/eth0", "physical_errors"), Severity::kCritical);
+  EXPECT_EQ(sev(e.process(b.at(kT0 + 5 * kMin)), "interface/eth0", "physical_errors"),
+            Severity::kCritical);
 }
 
 TEST(NetworkRules, AFewErrorsOnAVeryBusyLinkAreExplainedByTraffic) {
@@ -401,7 +414,8 @@ TEST(NetworkRules, AFewErrorsOnAVeryBusyLinkAreExplainedByTraffic) {
   a.nic("eth0", "52:54:00:00:00:01", 0, 0, 0, 0);
   e.process(a.at(kT0));
   b.nic("eth0", "52:54:00:00:00:01", 5, 0, 2e9, 0);
-  EXPECT_EQ(sev(e.process(b.at(kT0 + 5 * kMin)), "interface/eth0", "physical_errors"), Severity::kOk);
+  EXPECT_EQ(sev(e.process(b.at(kT0 + 5 * kMin)), "interface/eth0", "physical_errors"),
+            Severity::kOk);
 }
 
 TEST(NetworkRules, FlappingLinkAndHostDropsWarn) {
@@ -448,7 +462,8 @@ TEST(UpstreamRules, GatewayUnreachableWhileLinkIsUpIsCritical) {
   Scrape sc;
   sc.nic("eth0", "m", 0, 0, 0, 0, 1);
   sc.probe("192.0.2.1", "gateway", 1.0, 0, false);
-  EXPECT_EQ(sev(e.process(sc.at(kT0)), "upstream/gateway", "gateway_unreachable"), Severity::kCritical);
+  EXPECT_EQ(sev(e.process(sc.at(kT0)), "upstream/gateway", "gateway_unreachable"),
+            Severity::kCritical);
 }
 
 TEST(UpstreamRules, GatewayUnreachableWithLinkDownIsNotBlamedOnTheGateway) {
