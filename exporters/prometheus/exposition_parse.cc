@@ -1,5 +1,6 @@
 #include "exporters/prometheus/exposition_parse.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -30,6 +31,11 @@ Result<ParsedExposition> parseExposition(std::string_view text) {
   std::map<std::string, prometheus::MetricType> types;
   std::map<std::string, std::string> helps;
   ParsedExposition out;
+  // The text format never contains NUL; reject it up front (it is a binary file, not a scrape).
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n');
+    return makeError("line " + std::to_string(line) + ": NUL byte (not a text exposition)");
+  }
   std::size_t lineno = 0;
   for (const auto& raw_line : split(text, '\n')) {
     ++lineno;
