@@ -253,12 +253,28 @@ Result<SnapshotPtr> collectOnce(const CommandLine& cl, const Registry& registry,
 }  // namespace
 
 int runCollect(const CommandLine& cl, const Registry& registry, const std::string& output) {
-  auto snap = collectOnce(cl, registry, nullptr);
+  AgentConfig cfg;
+  auto snap = collectOnce(cl, registry, &cfg);
   if (!snap) {
     std::fprintf(stderr, "foreshock: %s\n", snap.error().message.c_str());
     return 1;
   }
-  std::string text = renderText((*snap)->families);
+  auto families = (*snap)->families;
+  if (cfg.health.getBool("enabled")) {
+    // The same findings the agent would export (history read-only, as in `check`), so a
+    // textfile-collector setup sees foreshock_health_status too.
+    HealthEngine engine(healthOptions(cfg));
+    if (auto bytes = readFileBounded(historyFile(cfg), 512u << 20)) {
+      if (auto parsed = HistoryStore::parse(*bytes, healthOptions(cfg).limits)) {
+        engine.replaceHistory(std::move(*parsed));
+      }
+    }
+    MetricSet set;
+    set.merge(families);
+    HealthEngine::exportMetrics(engine.process(observe(families, (*snap)->timestamp)), set);
+    families = set.take();
+  }
+  std::string text = renderText(families);
   if (output.empty() || output == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
