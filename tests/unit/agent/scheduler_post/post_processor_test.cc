@@ -28,9 +28,11 @@ TEST(SchedulerPostProcessor, AddsItsFamiliesToTheSameSnapshot) {
   Scheduler s(one(), &store);
   bool saw_collector_data = false;
   s.setPostProcessor([&](const Snapshot& snap) {
-    saw_collector_data = saw_collector_data || findFamily(snap.families, "foreshock_disk_smart_healthy") != nullptr;
+    saw_collector_data =
+        saw_collector_data || findFamily(snap.families, "foreshock_disk_smart_healthy") != nullptr;
     MetricSet m;
-    m.gauge("foreshock_health_status", "h", {{"component", "disk/sda"}, {"check", "smart_status"}}, 2);
+    m.gauge("foreshock_health_status", "h", {{"component", "disk/sda"}, {"check", "smart_status"}},
+            2);
     return m.take();
   });
   s.runOnce();
