@@ -60,99 +60,110 @@ std::string formatIsoDay(std::int32_t z) {
   return buf;
 }
 
+BackblazeParser::BackblazeParser(std::string source, BackblazeData* data)
+    : source_(std::move(source)), data_(data) {
+  std::fill(std::begin(c_raw_), std::end(c_raw_), -1);
+  for (std::uint32_t i = 0; i < data_->serials.size(); ++i) serial_idx_[data_->serials[i]] = i;
+  for (std::uint32_t i = 0; i < data_->models.size(); ++i) model_idx_[data_->models[i]] = i;
+}
+
+Status BackblazeParser::line(std::string_view text) {
+  ++lineno_;
+  while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+  if (lineno_ == 1) {
+    auto header = split(text, ',');
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      auto h = std::string(trim(header[i]));
+      int idx = static_cast<int>(i);
+      if (h == "serial_number") {
+        c_serial_ = idx;
+      } else if (h == "date") {
+        c_date_ = idx;
+      } else if (h == "failure") {
+        c_failure_ = idx;
+      } else if (h == "model") {
+        c_model_ = idx;
+      }
+      for (int k = 0; k < 8; ++k)
+        if (h == "smart_" + std::to_string(kRawIds[k]) + "_raw") c_raw_[k] = idx;
+    }
+    if (c_serial_ < 0 || c_date_ < 0 || c_failure_ < 0)
+      return makeError(source_ + ":1: header lacks serial_number, date or failure");
+    return Status::Ok();
+  }
+  if (c_serial_ < 0) return makeError(source_ + ": no valid header line");
+  if (text.empty()) return Status::Ok();
+  cols_.clear();
+  std::string_view rest(text);
+  for (;;) {
+    auto comma = rest.find(',');
+    cols_.push_back(rest.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  auto col = [&](int c) {
+    return c >= 0 && c < static_cast<int>(cols_.size()) ? cols_[static_cast<std::size_t>(c)]
+                                                        : std::string_view{};
+  };
+  auto day = parseIsoDay(col(c_date_));
+  auto serial = col(c_serial_);
+  if (!day || serial.empty()) {
+    if (data_->skipped_lines++ < 5)
+      std::fprintf(stderr, "foreshock: %s:%llu: skipped: malformed date or empty serial\n",
+                   source_.c_str(), static_cast<unsigned long long>(lineno_));
+    return Status::Ok();
+  }
+  BackblazeRow r;
+  auto [sit, snew] = serial_idx_.try_emplace(std::string(serial),
+                                             static_cast<std::uint32_t>(data_->serials.size()));
+  if (snew) data_->serials.emplace_back(serial);
+  r.serial = sit->second;
+  auto model = col(c_model_);
+  auto [mit, mnew] =
+      model_idx_.try_emplace(std::string(model), static_cast<std::uint32_t>(data_->models.size()));
+  if (mnew) data_->models.emplace_back(model);
+  r.model = mit->second;
+  r.day = *day;
+  r.failure = trim(col(c_failure_)) == "1";
+  for (int k = 0; k < 8; ++k) {
+    auto v = parseDouble(trim(col(c_raw_[k])));
+    r.raw[k] = v && std::isfinite(*v) ? static_cast<float>(*v)
+                                      : std::numeric_limits<float>::quiet_NaN();
+  }
+  data_->rows.push_back(r);
+  return Status::Ok();
+}
+
 Status readBackblazeCsv(const std::string& path, BackblazeData* data) {
   gzFile f = gzopen(path.c_str(), "rb");  // reads plain files transparently too
   if (f == nullptr) return makeError(path + ": cannot open");
   gzbuffer(f, 1 << 17);
+  BackblazeParser parser(path, data);
   std::string line;
   std::vector<char> buf(1 << 16);
-  auto next = [&]() -> bool {
+  std::uint64_t lines = 0;
+  for (;;) {
     line.clear();
+    bool got = false;
     while (gzgets(f, buf.data(), static_cast<int>(buf.size())) != nullptr) {
+      got = true;
       line.append(buf.data());
       if (!line.empty() && line.back() == '\n') break;
     }
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    return !line.empty() || !gzeof(f);
-  };
-  if (!next()) {
-    gzclose(f);
-    return makeError(path + ": empty file (no header line)");
-  }
-  auto header = split(line, ',');
-  int c_serial = -1, c_date = -1, c_failure = -1, c_model = -1;
-  int c_raw[8];
-  std::fill(std::begin(c_raw), std::end(c_raw), -1);
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    auto h = std::string(trim(header[i]));
-    int idx = static_cast<int>(i);
-    if (h == "serial_number")
-      c_serial = idx;
-    else if (h == "date")
-      c_date = idx;
-    else if (h == "failure")
-      c_failure = idx;
-    else if (h == "model")
-      c_model = idx;
-    for (int k = 0; k < 8; ++k)
-      if (h == "smart_" + std::to_string(kRawIds[k]) + "_raw") c_raw[k] = idx;
-  }
-  if (c_serial < 0 || c_date < 0 || c_failure < 0) {
-    gzclose(f);
-    return makeError(path + ":1: header lacks serial_number, date or failure");
-  }
-  std::unordered_map<std::string, std::uint32_t> serial_idx, model_idx;
-  for (std::uint32_t i = 0; i < data->serials.size(); ++i) serial_idx[data->serials[i]] = i;
-  for (std::uint32_t i = 0; i < data->models.size(); ++i) model_idx[data->models[i]] = i;
-  std::uint64_t lineno = 1;
-  std::vector<std::string_view> cols;
-  while (next()) {
-    ++lineno;
-    if (line.empty()) continue;
-    cols.clear();
-    std::string_view rest(line);
-    for (;;) {
-      auto comma = rest.find(',');
-      cols.push_back(rest.substr(0, comma));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
+    if (!got) break;
+    ++lines;
+    if (auto st = parser.line(line); !st) {
+      gzclose(f);
+      return st;
     }
-    auto col = [&](int c) {
-      return c >= 0 && c < static_cast<int>(cols.size()) ? cols[static_cast<std::size_t>(c)]
-                                                         : std::string_view{};
-    };
-    auto day = parseIsoDay(col(c_date));
-    auto serial = col(c_serial);
-    if (!day || serial.empty()) {
-      if (data->skipped_lines++ < 5)
-        std::fprintf(stderr, "foreshock: %s:%llu: skipped: malformed date or empty serial\n",
-                     path.c_str(), static_cast<unsigned long long>(lineno));
-      continue;
-    }
-    BackblazeRow r;
-    auto [sit, snew] = serial_idx.try_emplace(std::string(serial),
-                                              static_cast<std::uint32_t>(data->serials.size()));
-    if (snew) data->serials.emplace_back(serial);
-    r.serial = sit->second;
-    auto model = col(c_model);
-    auto [mit, mnew] =
-        model_idx.try_emplace(std::string(model), static_cast<std::uint32_t>(data->models.size()));
-    if (mnew) data->models.emplace_back(model);
-    r.model = mit->second;
-    r.day = *day;
-    r.failure = trim(col(c_failure)) == "1";
-    for (int k = 0; k < 8; ++k) {
-      auto v = parseDouble(trim(col(c_raw[k])));
-      r.raw[k] = v ? static_cast<float>(*v) : std::numeric_limits<float>::quiet_NaN();
-    }
-    data->rows.push_back(r);
   }
   int err = 0;
   const char* msg = gzerror(f, &err);
   std::string error = (err != Z_OK && err != Z_STREAM_END) ? std::string(msg) : "";
   gzclose(f);
   if (!error.empty())
-    return makeError(path + ": read error after line " + std::to_string(lineno) + ": " + error);
+    return makeError(path + ": read error after line " + std::to_string(lines) + ": " + error);
+  if (lines == 0) return makeError(path + ": empty file (no header line)");
   return Status::Ok();
 }
 

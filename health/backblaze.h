@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -38,6 +41,26 @@ struct BackblazeData {
   std::vector<std::string> serials, models;
   std::vector<BackblazeRow> rows;
   std::uint64_t skipped_lines = 0;  // malformed rows (reported, not fatal)
+};
+
+// Pure, incremental parser of Backblaze CSV text (the I/O is readBackblazeCsv): the first
+// line is the header (either schema; columns found by name), every further line one
+// drive-day appended to *data. A malformed row is counted in skipped_lines (the first five are
+// named on stderr) and skipped; a header without serial_number, date or failure is an error.
+// Thread-safety: not thread-safe; one parser per file.
+class BackblazeParser {
+ public:
+  BackblazeParser(std::string source, BackblazeData* data);
+  Status line(std::string_view text);  // trailing \r\n are ignored
+
+ private:
+  std::string source_;
+  BackblazeData* data_;
+  std::uint64_t lineno_ = 0;
+  int c_serial_ = -1, c_date_ = -1, c_failure_ = -1, c_model_ = -1;
+  int c_raw_[8];
+  std::unordered_map<std::string, std::uint32_t> serial_idx_, model_idx_;
+  std::vector<std::string_view> cols_;
 };
 
 // Reads one CSV (gzip or plain) with either the reduced or the full original header, appending
