@@ -5,10 +5,10 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
-#include <unordered_map>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
