@@ -9,10 +9,22 @@
 #include <set>
 
 #include "agent/sd_notify.h"
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
 #include "core/file_util.h"
 #include "core/log.h"
 #include "exporters/prometheus/exposition.h"
+#include "exporters/prometheus/exposition_parse.h"
 #include "exporters/prometheus/http_server.h"
+#include "exporters/report/report.h"
+#include "health/backblaze.h"
+#include "health/service.h"
 
 namespace foreshock {
 
@@ -116,6 +128,26 @@ void applyLogLevel(const AgentConfig& cfg) {
   if (auto l = log::parseLevel(cfg.log.getString("level"))) log::setLevel(*l);
 }
 
+HealthOptions healthOptions(const AgentConfig& cfg) {
+  HealthOptions o;
+  const auto& h = cfg.health;
+  if (h.has("history_retention"))
+    o.limits.retention_seconds = std::chrono::duration<double>(h.getDuration("history_retention")).count();
+  if (h.has("recent_points")) o.limits.recent_points = static_cast<std::size_t>(h.getInt("recent_points"));
+  if (h.has("max_entities")) o.limits.max_entities = static_cast<std::size_t>(h.getInt("max_entities"));
+  if (h.has("record_interval"))
+    o.record_interval_seconds = std::chrono::duration<double>(h.getDuration("record_interval")).count();
+  if (h.has("disk_risk_warning") && h.getDouble("disk_risk_warning") >= 0) {
+    o.risk_warning = h.getDouble("disk_risk_warning");
+    o.risk_critical = std::max(o.risk_critical, o.risk_warning);
+  }
+  return o;
+}
+
+std::filesystem::path historyFile(const AgentConfig& cfg) {
+  return std::filesystem::path(cfg.state.getString("directory")) / "history.bin";
+}
+
 HttpServerOptions webOptions(const AgentConfig& cfg) {
   HttpServerOptions o;
   o.listen_addresses = cfg.web.getStringList("listen_addresses");
@@ -215,6 +247,19 @@ int runServe(const CommandLine& cl, const Registry& registry) {
 
   SnapshotStore store;
   auto sched = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
+  // The health engine lives across config reloads (its history must not be lost); its
+  // options are read once at start.
+  std::unique_ptr<HealthService> health;
+  if (cfg.health.getBool("enabled")) {
+    health = std::make_unique<HealthService>(
+        healthOptions(cfg), historyFile(cfg),
+        std::chrono::duration<double>(cfg.state.getDuration("save_interval")).count());
+    health->start();
+  }
+  auto attachHealth = [&](Scheduler& s) {
+    if (health) s.setPostProcessor([h = health.get()](const Snapshot& snap) { return h->onSnapshot(snap); });
+  };
+  attachHealth(*sched);
   Scheduler* current = sched.get();
   std::mutex sched_mu;
   auto ready = [&]() {
@@ -282,6 +327,7 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       auto replacement =
           std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
       replacement->adoptFrom(*sched);
+      attachHealth(*replacement);
       sched->stop();
       // The new scheduler gets the watchdog; READY=1 follows right after it starts (its data
       // carried over), not after its first collection.
@@ -305,6 +351,7 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   }
   sched->stop();
   server->reset();
+  if (health) health->save();
   log::info("agent", "stopped");
   return rc;
 }
@@ -328,12 +375,28 @@ Result<SnapshotPtr> collectOnce(const CommandLine& cl, const Registry& registry,
 }  // namespace
 
 int runCollect(const CommandLine& cl, const Registry& registry, const std::string& output) {
-  auto snap = collectOnce(cl, registry, nullptr);
+  AgentConfig cfg;
+  auto snap = collectOnce(cl, registry, &cfg);
   if (!snap) {
     std::fprintf(stderr, "foreshock: %s\n", snap.error().message.c_str());
     return 1;
   }
-  std::string text = renderText((*snap)->families);
+  auto families = (*snap)->families;
+  if (cfg.health.getBool("enabled")) {
+    // The same findings the agent would export (history read-only, as in `check`), so a
+    // textfile-collector setup sees foreshock_health_status too.
+    HealthEngine engine(healthOptions(cfg));
+    if (auto bytes = readFileBounded(historyFile(cfg), 512u << 20)) {
+      if (auto parsed = HistoryStore::parse(*bytes, healthOptions(cfg).limits)) {
+        engine.replaceHistory(std::move(*parsed));
+      }
+    }
+    MetricSet set;
+    set.merge(families);
+    HealthEngine::exportMetrics(engine.process(observe(families, (*snap)->timestamp)), set);
+    families = set.take();
+  }
+  std::string text = renderText(families);
   if (output.empty() || output == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
@@ -345,28 +408,143 @@ int runCollect(const CommandLine& cl, const Registry& registry, const std::strin
   return 0;
 }
 
-int runCheck(const CommandLine& cl, const Registry& registry, const std::string& format) {
-  auto snap = collectOnce(cl, registry, nullptr);
-  if (!snap) {
-    std::fprintf(stderr, "foreshock: %s\n", snap.error().message.c_str());
+namespace {
+
+// Bounds the whole `check` run: a device that hangs past every deadline must not hang the
+// operator's terminal or a Nagios plugin slot. Past the bound it prints UNKNOWN and exits 3.
+class CheckWatchdog {
+ public:
+  explicit CheckWatchdog(double seconds) {
+    thread_ = std::thread([this, seconds] {
+      std::unique_lock<std::mutex> l(mu_);
+      if (!cv_.wait_for(l, std::chrono::duration<double>(seconds), [this] { return done_; })) {
+        std::fprintf(stdout, "UNKNOWN: foreshock check did not finish within %.0f seconds\n", seconds);
+        std::fflush(stdout);
+        std::_Exit(3);
+      }
+    });
+  }
+  ~CheckWatchdog() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions& options) {
+  CheckWatchdog watchdog(options.timeout_seconds);
+  auto load = loadEffectiveConfig(cl, registry);
+  if (!load.config) {
+    printErrors(load);
     return 3;
   }
-  int rc = 0;
-  if (format == "json") std::printf("{\"collectors\":[");
-  bool first = true;
-  for (const auto& c : (*snap)->collectors) {
-    if (!c.success) rc = 3;
-    if (format == "json") {
-      std::printf("%s{\"name\":\"%s\",\"success\":%s}", first ? "" : ",", c.name.c_str(),
-                  c.success ? "true" : "false");
+  AgentConfig cfg = std::move(*load.config);
+  HealthEngine engine(healthOptions(cfg));
+  ReportContext ctx;
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) == 0) ctx.host = host;
+  auto path = historyFile(cfg);
+  // Read-only: check never writes the agent's state file (the running agent owns it); a
+  // corrupt file is reported and left for the agent to move aside.
+  if (auto bytes = readFileBounded(path, 512u << 20)) {
+    auto parsed = HistoryStore::parse(*bytes, healthOptions(cfg).limits);
+    if (parsed) {
+      engine.replaceHistory(std::move(*parsed));
+      ctx.notes.push_back("history loaded from " + path.string());
     } else {
-      std::printf("%-10s %s%s\n", c.name.c_str(),
-                  c.success ? "OK" : "FAILED: ", c.last_error.c_str());
+      ctx.notes.push_back("history at " + path.string() + " is unreadable (" + parsed.error().message +
+                          "); evaluated without history");
     }
-    first = false;
+  } else {
+    ctx.notes.push_back("no history at " + path.string() + "; 7-day trends need the agent running");
   }
-  if (format == "json") std::printf("]}\n");
-  return rc;
+
+  HealthResult result;
+  if (!options.from_metrics.empty()) {
+    for (const auto& file : options.from_metrics) {
+      auto text = readFileBounded(file, 64u << 20);
+      if (!text) {
+        std::fprintf(stderr, "foreshock: %s\n", text.error().message.c_str());
+        return 3;
+      }
+      auto parsed = parseExposition(*text);
+      if (!parsed) {
+        std::fprintf(stderr, "foreshock: %s: %s\n", file.c_str(), parsed.error().message.c_str());
+        return 3;
+      }
+      double t = parsed->max_timestamp_seconds > 0 ? parsed->max_timestamp_seconds
+                                                   : std::chrono::duration<double>(
+                                                         std::chrono::system_clock::now().time_since_epoch())
+                                                         .count();
+      ctx.time = t;
+      result = engine.process(observe(parsed->families, t));
+    }
+  } else {
+    SnapshotStore store;
+    Scheduler sched(buildCollectors(cfg, registry, cl.paths), &store);
+    sched.runOnce();
+    auto snap = store.load();
+    for (const auto& c : snap->collectors) {
+      if (!c.success) ctx.collector_errors.push_back(c.name + ": " + c.last_error);
+    }
+    ctx.time = snap->timestamp;
+    result = engine.process(observe(snap->families, snap->timestamp));
+  }
+  bool color = options.color == "always" || (options.color == "auto" && isatty(STDOUT_FILENO) != 0);
+  std::string out = options.format == "json" ? renderReportJson(result, ctx) : renderReportText(result, ctx, color);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  return reportExitCode(result, ctx);
+}
+
+int runReplay(const ReplayArgs& args) {
+  auto policy = parseAlarmPolicy(args.alarm);
+  if (!policy) {
+    std::fprintf(stderr, "foreshock: --alarm: %s\n", policy.error().message.c_str());
+    return 1;
+  }
+  BackblazeData data;
+  for (const auto& f : args.backblaze) {
+    if (auto st = readBackblazeCsv(f, &data); !st) {
+      std::fprintf(stderr, "foreshock: %s\n", st.error().message.c_str());
+      return 1;
+    }
+  }
+  if (data.skipped_lines > 0)
+    std::fprintf(stderr, "foreshock: skipped %llu malformed line(s)\n",
+                 static_cast<unsigned long long>(data.skipped_lines));
+  ReplayOptions ro;
+  ro.policy = *policy;
+  if (args.risk_threshold >= 0) {
+    ro.health.risk_warning = args.risk_threshold;
+    ro.health.risk_critical = std::max(ro.health.risk_critical, args.risk_threshold);
+  }
+  auto drives = replay(data, ro);
+  if (args.output.empty() || args.output == "-") {
+    std::ostringstream os;
+    writeReplayCsv(drives, os);
+    auto text = os.str();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  std::ostringstream os;
+  writeReplayCsv(drives, os);
+  if (auto st = writeFileAtomic(args.output, os.str()); !st) {
+    std::fprintf(stderr, "foreshock: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  return 0;
 }
 
 int runListCollectors(const Registry& registry, const std::string& format) {

@@ -43,7 +43,24 @@ std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Re
 
 int runServe(const CommandLine& cl, const Registry& registry);
 int runCollect(const CommandLine& cl, const Registry& registry, const std::string& output);
-int runCheck(const CommandLine& cl, const Registry& registry, const std::string& format);
+struct CheckOptions {
+  std::string format = "text";             // text or json
+  std::vector<std::string> from_metrics;   // evaluate saved expositions instead of collecting
+  double timeout_seconds = 60;             // hard bound on the whole run (exit 3 past it)
+  std::string color = "auto";              // auto (TTY only), always, never
+};
+// `foreshock check`: collects once (or reads --from-metrics files, in order, each one
+// observation at its newest sample timestamp), loads the history read-only, evaluates the
+// rules and prints the report. Returns the Nagios exit code.
+int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions& options);
+
+struct ReplayArgs {
+  std::vector<std::string> backblaze;  // CSV files (gzip or plain)
+  std::string output;                  // "" or "-" for stdout
+  std::string alarm = "model";         // model, smart, raw-nonzero, increase-7d
+  double risk_threshold = -1;          // -1: the compiled operating point
+};
+int runReplay(const ReplayArgs& args);
 int runListCollectors(const Registry& registry, const std::string& format);
 
 }  // namespace foreshock

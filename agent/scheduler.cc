@@ -121,6 +121,11 @@ void Scheduler::setPublishHook(std::function<void(const SnapshotPtr&)> hook) {
   publish_hook_ = std::move(hook);
 }
 
+void Scheduler::setPostProcessor(PostProcessor hook) {
+  std::lock_guard<std::mutex> l(hook_mu_);
+  post_processor_ = std::move(hook);
+}
+
 void Scheduler::start() {
   {
     std::lock_guard<std::mutex> l(ctl_mu_);
@@ -419,6 +424,24 @@ void Scheduler::publish() {
   snap->families = set.take();
   snap->timestamp = clock_.wallSeconds();
   snap->generation = ++generation_;
+  PostProcessor post;
+  {
+    std::lock_guard<std::mutex> l(hook_mu_);
+    post = post_processor_;
+  }
+  if (post) {
+    try {
+      auto extra = post(*snap);
+      if (!extra.empty()) {
+        MetricSet merged;
+        merged.merge(snap->families);
+        merged.merge(extra);
+        snap->families = merged.take();
+      }
+    } catch (const std::exception& e) {
+      log::error("agent", std::string("snapshot post-processor failed: ") + e.what());
+    }
+  }
   SnapshotPtr ptr = snap;
   store_->store(ptr);
 

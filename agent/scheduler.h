@@ -77,6 +77,12 @@ class Scheduler {
   void setReadyHook(std::function<void()> hook);
   // Called after each snapshot is published (e.g. the health engine).
   void setPublishHook(std::function<void(const SnapshotPtr&)> hook);
+  // Called inside each publish, before the snapshot becomes visible: returns families to
+  // add to it (e.g. the health engine's findings), so /metrics serves collector data and
+  // what was derived from it in one snapshot. Runs under the publish lock, one call at a time;
+  // it must not call back into the scheduler. An exception from it is logged and ignored.
+  using PostProcessor = std::function<std::vector<prometheus::MetricFamily>(const Snapshot&)>;
+  void setPostProcessor(PostProcessor hook);
 
   struct State;
   // Lets abandoned runner threads find out, safely, that the scheduler is gone: they hold it
@@ -113,6 +119,7 @@ class Scheduler {
   std::function<void()> tick_hook_;
   std::function<void()> ready_hook_;
   std::function<void(const SnapshotPtr&)> publish_hook_;
+  PostProcessor post_processor_;
 };
 
 }  // namespace foreshock

@@ -20,6 +20,7 @@ test_pkgs=(
   systemd debhelper devscripts dpkg-dev lintian man-db groff-base
   nvme-cli
   openssl apache2-utils
+  python3-jsonschema python3-numpy python3-pandas python3-sklearn
 )
 pkgs=("${build_pkgs[@]}")
 if [[ "$mode" == test ]]; then pkgs+=("${test_pkgs[@]}"); fi

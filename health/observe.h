@@ -1,0 +1,82 @@
+// Typed observations the rules read, extracted from a snapshot's metric families by the names
+// in health/signals.h. The same types are filled by `foreshock replay` from Backblaze rows, so
+// the agent and the replay run the very same rules.
+#pragma once
+
+#include <prometheus/metric_family.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace foreshock {
+
+struct AtaAttribute {
+  int id = 0;
+  std::string name;
+  std::optional<double> raw, value, threshold, worst;
+  bool prefail = false;
+};
+
+struct DiskObservation {
+  std::string device;  // location (sda, nvme0n1); "" when unknown
+  std::string serial;  // identity; the device name stands in when the serial is unknown
+  std::string model;
+  std::optional<bool> up;
+  std::optional<bool> smart_healthy;
+  std::vector<AtaAttribute> attributes;        // sorted by id
+  std::vector<std::string> nvme_warning_bits;  // names of set critical-warning bits
+  std::optional<double> nvme_spare, nvme_spare_threshold, nvme_percentage_used;
+  std::optional<double> media_errors, scsi_grown_defects, scsi_uncorrected;
+  std::optional<double> temperature, power_on_seconds;
+  std::optional<bool> self_test_passed;
+
+  const AtaAttribute* attribute(int id) const;
+  std::optional<double> raw(int id) const;
+  bool isAta() const { return !attributes.empty(); }
+};
+
+struct SensorObservation {
+  std::string chip, sensor;
+  std::optional<double> temperature, max, crit;
+};
+
+struct FanObservation {
+  std::string chip, sensor;
+  double rpm = 0;
+};
+
+struct InterfaceObservation {
+  std::string name, permanent_mac;
+  double physical_errors = 0, link_errors = 0, host_errors = 0;  // summed over directions
+  bool has_errors = false;
+  std::optional<double> rx_packets, flaps, carrier;
+  std::string identity() const { return permanent_mac.empty() ? name : name + "/" + permanent_mac; }
+};
+
+struct ProbeObservation {
+  std::string target, name, probe, interface;
+  bool gateway = false;
+  std::optional<double> loss_1m, loss_5m, last_rtt;
+  std::optional<bool> up;
+  std::string identity() const { return probe.empty() ? target : probe + ":" + target; }
+  std::string display() const { return name.empty() ? target : name + " (" + target + ")"; }
+};
+
+struct Observations {
+  double time = 0;  // Unix seconds
+  std::vector<DiskObservation> disks;
+  std::vector<SensorObservation> sensors;
+  std::vector<FanObservation> fans;
+  std::vector<InterfaceObservation> interfaces;
+  std::vector<ProbeObservation> probes;
+  // Which families were present at all (a collector not running is not "all clean").
+  bool have_disks = false, have_sensors = false, have_network = false, have_probes = false;
+};
+
+// Reads the families by the names in health/signals.h. Unknown or missing series are simply
+// absent from the result; never throws on odd label values.
+Observations observe(const std::vector<prometheus::MetricFamily>& families, double time);
+
+}  // namespace foreshock

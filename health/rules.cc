@@ -1,0 +1,513 @@
+// The health rules. Every check appends a Finding, ok ones included, so that
+// foreshock_health_status shows 0 for a check that ran and found nothing.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "health/engine.h"
+#include "health/risk_model.h"
+#include "health/signals.h"
+
+namespace foreshock {
+
+namespace {
+
+constexpr double kMinute = 60, kHour = 3600, kDay = 86400;
+constexpr double kDiskWindow = 7 * kDay;
+
+std::string fix(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string sig(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+std::string num(double v) {
+  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) return fix(v, 0);
+  return sig(v, 3);
+}
+
+struct Emitter {
+  std::vector<Finding>* out;
+  std::string category, component, subject;
+  Finding& add(std::string check, Severity sev, std::string summary, std::vector<Evidence> ev,
+               std::string action) {
+    Finding f;
+    f.category = category;
+    f.component = component;
+    f.subject = subject;
+    f.check = std::move(check);
+    f.severity = sev;
+    f.summary = std::move(summary);
+    f.evidence = std::move(ev);
+    if (sev >= Severity::kWarning) f.action = std::move(action);
+    out->push_back(std::move(f));
+    return out->back();
+  }
+  void ok(std::string check, std::string summary, std::vector<Evidence> ev = {}) {
+    add(std::move(check), Severity::kOk, std::move(summary), std::move(ev), "");
+  }
+};
+
+// ---- disks ----
+
+struct CounterRule {
+  int id;
+  const char* check;
+  const char* what;
+};
+constexpr CounterRule kMediaCounters[] = {
+    {signals::kAtaReallocated, "reallocated_sectors", "reallocated sectors (SMART 5)"},
+    {signals::kAtaReportedUncorrect, "reported_uncorrectable",
+     "reported uncorrectable errors (SMART 187)"},
+    {signals::kAtaPending, "pending_sectors", "pending sectors (SMART 197)"},
+    {signals::kAtaOfflineUncorrectable, "offline_uncorrectable",
+     "offline uncorrectable sectors (SMART 198)"},
+};
+constexpr CounterRule kLinkCounters[] = {
+    {signals::kAtaCommandTimeout, "command_timeouts", "command timeouts (SMART 188)"},
+    {signals::kAtaCrcErrors, "interface_crc_errors", "interface CRC errors (SMART 199)"},
+};
+
+double inc7(const HistoryStore& h, const DiskObservation& d, const std::string& series,
+            double now) {
+  const auto* s = h.series("disk", d.serial, series);
+  return s ? s->increase(now, kDiskWindow) : 0;
+}
+
+const char* kReplaceNow =
+    "Back up the data on this disk now and replace it; do not wait for it to fail completely.";
+const char* kPlanReplace =
+    "Check that backups of this disk are current and plan its replacement; watch whether the "
+    "count keeps growing.";
+
+}  // namespace
+
+void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
+                  const HealthOptions& options, std::vector<Finding>* out, double* risk) {
+  std::string subject = d.device.empty() ? "disk" : d.device;
+  std::string detail = d.model;
+  if (!d.serial.empty() && d.serial != d.device)
+    detail += (detail.empty() ? "" : ", ") + std::string("serial ") + d.serial;
+  if (!detail.empty()) subject += " (" + detail + ")";
+  Emitter e{out, "disks", "disk/" + (d.device.empty() ? d.serial : d.device), subject};
+
+  if (d.up && !*d.up) {
+    e.add("smart_readable", Severity::kWarning, "SMART data could not be read from this disk", {},
+          "Check the disk's connection and the agent's log for the smart collector's error; a "
+          "disk that stops answering SMART queries may be failing.");
+  }
+
+  if (d.smart_healthy) {
+    if (!*d.smart_healthy) {
+      e.add("smart_status", Severity::kCritical,
+            "the disk's own SMART health assessment is FAILING (this includes SCSI failure "
+            "prediction)",
+            {{"smart_healthy", 0}}, kReplaceNow);
+    } else {
+      e.ok("smart_status", "SMART health assessment passed", {{"smart_healthy", 1}});
+    }
+  }
+
+  if (d.isAta()) {
+    const AtaAttribute* worst = nullptr;
+    for (const auto& a : d.attributes) {
+      if (!a.prefail || !a.value || !a.threshold || *a.threshold <= 0) continue;
+      if (*a.value <= *a.threshold) {
+        worst = &a;
+        break;
+      }
+    }
+    if (worst != nullptr) {
+      e.add("prefail_threshold", Severity::kCritical,
+            "pre-fail attribute " + std::to_string(worst->id) + " " + worst->name +
+                " is at or below its threshold (" + num(*worst->value) +
+                " <= " + num(*worst->threshold) + ")",
+            {{"attribute_id", static_cast<double>(worst->id)},
+             {"value", *worst->value},
+             {"threshold", *worst->threshold}},
+            kReplaceNow);
+    } else {
+      e.ok("prefail_threshold", "every pre-fail attribute is above its threshold");
+    }
+
+    for (const auto& r : kMediaCounters) {
+      auto raw = d.raw(r.id);
+      if (!raw) continue;
+      double inc = inc7(h, d, ataSeriesName(r.id), now);
+      std::vector<Evidence> ev{{ataSeriesName(r.id), *raw}, {"increase_7d", inc}};
+      if (inc > 0) {
+        e.add(r.check, Severity::kCritical,
+              std::string(r.what) + " grew by " + num(inc) + " in 7 days (now " + num(*raw) + ")",
+              ev, kReplaceNow);
+      } else if (*raw > 0) {
+        e.add(r.check, Severity::kWarning,
+              std::string(r.what) + " is " + num(*raw) + " (not growing in the last 7 days)", ev,
+              kPlanReplace);
+      } else {
+        e.ok(r.check, std::string(r.what) + ": 0", ev);
+      }
+    }
+    for (const auto& r : kLinkCounters) {
+      auto raw = d.raw(r.id);
+      if (!raw) continue;
+      double inc = inc7(h, d, ataSeriesName(r.id), now);
+      std::vector<Evidence> ev{{ataSeriesName(r.id), *raw}, {"increase_7d", inc}};
+      // Why only growth: 188 is a packed vendor counter that is non-zero on ~5 % of healthy
+      // Seagate drives, and old CRC errors stay forever after a cable was replaced.
+      if (inc > 0) {
+        e.add(r.check, Severity::kWarning,
+              std::string(r.what) + " grew by " + num(inc) +
+                  " in 7 days: a cable, port or backplane problem, not a failing disk",
+              ev,
+              "Reseat or replace the SATA/SAS cable and check the controller port or backplane "
+              "slot; the disk itself is not the suspect.");
+      } else {
+        e.ok(r.check, std::string(r.what) + " not growing", ev);
+      }
+    }
+  }
+
+  if (!d.nvme_warning_bits.empty() || d.nvme_spare || d.nvme_percentage_used) {
+    std::vector<std::string> failing;
+    for (const auto& b : d.nvme_warning_bits) {
+      if (b == "available_spare" || b == "spare" || b == "reliability" || b == "read_only" ||
+          b == "volatile_memory_backup" || b == "volatile_backup" || b == "persistent_memory")
+        failing.push_back(b);
+    }
+    if (!failing.empty()) {
+      std::string bits;
+      for (const auto& b : failing) bits += (bits.empty() ? "" : ", ") + b;
+      e.add("nvme_critical_warning", Severity::kCritical, "NVMe critical warning set: " + bits,
+            {{"critical_warning_bits", static_cast<double>(failing.size())}}, kReplaceNow);
+    } else {
+      e.ok("nvme_critical_warning", "no NVMe critical warning bit set");
+    }
+    if (d.nvme_spare && d.nvme_spare_threshold) {
+      double spare = *d.nvme_spare, thr = *d.nvme_spare_threshold;
+      std::vector<Evidence> ev{{"available_spare_ratio", spare}, {"threshold_ratio", thr}};
+      if (spare <= thr) {
+        e.add("nvme_spare", Severity::kCritical,
+              "available spare " + num(spare * 100) + "% is at or below its threshold " +
+                  num(thr * 100) + "%",
+              ev, kReplaceNow);
+      } else if (spare <= thr + 0.10) {
+        e.add("nvme_spare", Severity::kWarning,
+              "available spare " + num(spare * 100) + "% is within 10 points of its threshold " +
+                  num(thr * 100) + "%",
+              ev, kPlanReplace);
+      } else {
+        e.ok("nvme_spare", "available spare " + num(spare * 100) + "%", ev);
+      }
+    }
+    if (d.nvme_percentage_used) {
+      double used = *d.nvme_percentage_used;
+      std::vector<Evidence> ev{{"percentage_used_ratio", used}};
+      if (used >= 1.0) {
+        e.add("nvme_wear", Severity::kCritical,
+              "the drive reports " + num(used * 100) + "% of its rated endurance used", ev,
+              "Replace this SSD soon: it is past its rated write endurance.");
+      } else if (used >= 0.9) {
+        e.add("nvme_wear", Severity::kWarning,
+              "the drive reports " + num(used * 100) + "% of its rated endurance used", ev,
+              "Plan the replacement of this SSD: it is near its rated write endurance.");
+      } else {
+        e.ok("nvme_wear", num(used * 100) + "% of rated endurance used", ev);
+      }
+    }
+  }
+  if (d.media_errors) {
+    double inc = inc7(h, d, "media_errors_total", now);
+    std::vector<Evidence> ev{{"media_errors_total", *d.media_errors}, {"increase_7d", inc}};
+    if (inc > 0) {
+      e.add("media_errors", Severity::kCritical,
+            "media errors grew by " + num(inc) + " in 7 days (now " + num(*d.media_errors) + ")",
+            ev, kReplaceNow);
+    } else if (*d.media_errors > 0) {
+      e.add("media_errors", Severity::kWarning,
+            num(*d.media_errors) + " media errors recorded (not growing in 7 days)", ev,
+            kPlanReplace);
+    } else {
+      e.ok("media_errors", "no media errors", ev);
+    }
+  }
+  if (d.scsi_grown_defects) {
+    double inc = inc7(h, d, "grown_defects", now);
+    std::vector<Evidence> ev{{"grown_defects", *d.scsi_grown_defects}, {"increase_7d", inc}};
+    if (inc > 0) {
+      e.add("scsi_grown_defects", Severity::kCritical,
+            "grown defect list grew by " + num(inc) + " in 7 days", ev, kReplaceNow);
+    } else if (*d.scsi_grown_defects > 0) {
+      e.add("scsi_grown_defects", Severity::kWarning,
+            num(*d.scsi_grown_defects) + " grown defects (not growing in 7 days)", ev,
+            kPlanReplace);
+    } else {
+      e.ok("scsi_grown_defects", "no grown defects", ev);
+    }
+  }
+  if (d.scsi_uncorrected) {
+    double inc = inc7(h, d, "uncorrected_errors_total", now);
+    std::vector<Evidence> ev{{"uncorrected_errors_total", *d.scsi_uncorrected},
+                             {"increase_7d", inc}};
+    if (inc > 0) {
+      e.add("scsi_uncorrected_errors", Severity::kCritical,
+            "uncorrected read/write errors grew by " + num(inc) + " in 7 days", ev, kReplaceNow);
+    } else {
+      e.ok("scsi_uncorrected_errors", "no new uncorrected errors", ev);
+    }
+  }
+  if (d.self_test_passed) {
+    if (!*d.self_test_passed) {
+      e.add("self_test", Severity::kCritical, "the disk's last self-test failed",
+            {{"self_test_passed", 0}}, kReplaceNow);
+    } else {
+      e.ok("self_test", "last self-test passed", {{"self_test_passed", 1}});
+    }
+  }
+
+  if (auto f = riskFeatures(d, h, now)) {
+    double r = riskScore(*f);
+    if (risk != nullptr) *risk = r;
+    std::vector<Evidence> ev{{"risk", r}, {"operating_point", options.risk_warning}};
+    if (r >= options.risk_critical) {
+      e.add("failure_risk", Severity::kCritical,
+            "the failure model puts this disk at very high risk (" + fix(r, 3) + ")", ev,
+            kReplaceNow);
+    } else if (r >= options.risk_warning) {
+      e.add("failure_risk", Severity::kWarning,
+            "the failure model puts this disk at high risk (" + fix(r, 3) +
+                "); disks like it often fail within 30 days",
+            ev, "Check that backups of this disk are current and schedule its replacement.");
+    } else {
+      e.ok("failure_risk", "failure risk " + fix(r, 3), ev);
+    }
+  }
+}
+
+// ---- temperatures ----
+
+void evaluateTemperatures(const Observations& obs, const HistoryStore& h,
+                          std::vector<Finding>* out) {
+  for (const auto& s : obs.sensors) {
+    if (!s.temperature) continue;
+    std::string id = s.chip + "/" + s.sensor;
+    Emitter e{out, "temperatures", "sensor/" + id, s.sensor + " on " + s.chip};
+    double t = *s.temperature;
+    std::vector<Evidence> ev{{"temperature_celsius", t}};
+    if (s.max) ev.push_back({"max_celsius", *s.max});
+    if (s.crit) ev.push_back({"crit_celsius", *s.crit});
+    const char* cool =
+        "Check airflow: fans running, filters and heatsinks clean, room or rack inlet "
+        "temperature; reduce load until it cools down.";
+    if (s.crit && *s.crit > 0 && t >= *s.crit) {
+      e.add("temperature_limit", Severity::kCritical,
+            num(t) + " C is at or above the critical limit " + num(*s.crit) + " C", ev, cool);
+    } else if (s.max && *s.max > 0 && t >= *s.max) {
+      e.add("temperature_limit", Severity::kWarning,
+            num(t) + " C is at or above the high limit " + num(*s.max) + " C", ev, cool);
+    } else if (s.max || s.crit) {
+      e.ok("temperature_limit", num(t) + " C, below its limits", ev);
+    }
+    // Time to critical from the slope of the last 30 minutes.
+    std::optional<double> limit = s.crit ? s.crit : s.max;
+    const auto* series = h.series("sensor", id, "temperature_celsius");
+    if (limit && *limit > t && series != nullptr) {
+      auto slope = series->slope(obs.time, 30 * kMinute, 5);
+      if (slope && *slope > 0) {
+        double eta = (*limit - t) / *slope;
+        std::vector<Evidence> sev{{"temperature_celsius", t},
+                                  {"slope_celsius_per_minute", *slope * 60},
+                                  {"seconds_to_limit", eta}};
+        if (eta < 15 * kMinute) {
+          e.add("time_to_critical", Severity::kCritical,
+                "rising " + fix(*slope * 60, 2) + " C/min: " + num(*limit) + " C in about " +
+                    num(std::ceil(eta / 60)) + " minutes",
+                sev, cool);
+        } else if (eta < kHour) {
+          e.add("time_to_critical", Severity::kWarning,
+                "rising " + fix(*slope * 60, 2) + " C/min: " + num(*limit) + " C in about " +
+                    num(std::ceil(eta / 60)) + " minutes",
+                sev, cool);
+        } else {
+          e.ok("time_to_critical", "not approaching its limit", sev);
+        }
+      } else {
+        e.ok("time_to_critical", "not rising");
+      }
+    }
+  }
+  for (const auto& f : obs.fans) {
+    std::string id = f.chip + "/" + f.sensor;
+    Emitter e{out, "temperatures", "fan/" + id, f.sensor + " on " + f.chip};
+    if (f.rpm > 0) {
+      e.ok("fan_stopped", num(f.rpm) + " rpm", {{"fan_rpm", f.rpm}});
+      continue;
+    }
+    // A stopped fan alone may be a fan header with nothing connected; it matters when the
+    // temperatures of the same chip rise while it stands still.
+    double rising = 0;
+    double hottest = 0;
+    bool at_max = false;
+    for (const auto& s : obs.sensors) {
+      if (s.chip != f.chip || !s.temperature) continue;
+      const auto* series = h.series("sensor", s.chip + "/" + s.sensor, "temperature_celsius");
+      if (series == nullptr) continue;
+      auto slope = series->slope(obs.time, 10 * kMinute, 3);
+      if (slope && *slope * 60 > rising) {
+        rising = *slope * 60;
+        hottest = *s.temperature;
+      }
+      if (s.max && *s.temperature >= *s.max) at_max = true;
+    }
+    std::vector<Evidence> ev{{"fan_rpm", 0}, {"temperature_slope_celsius_per_minute", rising}};
+    if (rising >= 0.1) {
+      e.add("fan_stopped", at_max ? Severity::kCritical : Severity::kWarning,
+            "fan at 0 rpm while " + f.chip + " temperature rises " + fix(rising, 2) +
+                " C/min (now " + num(hottest) + " C)",
+            ev,
+            "Check the fan: it has stopped or its cable is loose; replace it before the "
+            "component overheats.");
+    } else {
+      e.ok("fan_stopped", "fan at 0 rpm but temperatures are not rising", ev);
+    }
+  }
+}
+
+// ---- network ----
+
+void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector<Finding>* out) {
+  const double window = 15 * kMinute;
+  for (const auto& i : obs.interfaces) {
+    Emitter e{out, "network", "interface/" + i.name, i.name};
+    const auto* ent = h.find("interface", i.identity());
+    auto inc = [&](const char* s, double w) {
+      if (ent == nullptr) return 0.0;
+      auto it = ent->series.find(s);
+      return it == ent->series.end() ? 0.0 : it->second.increase(obs.time, w);
+    };
+    if (i.has_errors) {
+      double phys = inc("physical_errors_total", window) + inc("link_errors_total", window);
+      double pkts = inc("receive_packets_total", window);
+      double ratio = pkts > 0 ? phys / pkts : (phys > 0 ? 1.0 : 0.0);
+      std::vector<Evidence> ev{{"physical_errors_increase_15m", phys},
+                               {"packets_increase_15m", pkts},
+                               {"error_ratio", ratio}};
+      const char* act =
+          "Replace the cable or optic and check the switch port's counters; physical-layer "
+          "errors are not caused by load.";
+      // Why a ratio: a few CRC errors per billion frames on a busy link are noise; errors
+      // that are a visible fraction of the traffic are a bad cable, optic or port.
+      if (phys >= 10 && ratio >= 1e-3) {
+        e.add("physical_errors", Severity::kCritical,
+              num(phys) + " physical-layer errors in 15 minutes (" + sig(ratio * 100, 2) +
+                  "% of received packets)",
+              ev, act);
+      } else if (phys >= 3 && ratio >= 1e-5) {
+        e.add("physical_errors", Severity::kWarning,
+              num(phys) + " physical-layer errors in 15 minutes (" + sig(ratio * 100, 2) +
+                  "% of received packets)",
+              ev, act);
+      } else {
+        e.ok("physical_errors", "no physical-layer errors growing", ev);
+      }
+      double host = inc("host_errors_total", window);
+      if (host >= 100) {
+        e.add("host_drops", Severity::kWarning,
+              num(host) + " packets dropped by this host in 15 minutes",
+              {{"host_drops_increase_15m", host}},
+              "The host itself drops packets (ring buffer or backlog full, CPU busy): raise "
+              "the NIC ring size (ethtool -G) or spread interrupts; the network is not at fault.");
+      } else {
+        e.ok("host_drops", "no host drops growing", {{"host_drops_increase_15m", host}});
+      }
+    }
+    if (i.flaps) {
+      double flaps = inc("link_flaps_total", kHour);
+      std::vector<Evidence> ev{{"flaps_increase_1h", flaps}};
+      const char* act =
+          "The link goes down and up: reseat or replace the cable or optic, check the switch "
+          "port's log and its negotiated speed.";
+      if (flaps >= 10) {
+        e.add("link_flapping", Severity::kCritical, num(flaps) + " link flaps in the last hour", ev,
+              act);
+      } else if (flaps >= 3) {
+        e.add("link_flapping", Severity::kWarning, num(flaps) + " link flaps in the last hour", ev,
+              act);
+      } else {
+        e.ok("link_flapping", "link stable", ev);
+      }
+    }
+  }
+}
+
+// ---- upstream ----
+
+void evaluateUpstream(const Observations& obs, const HistoryStore& h, std::vector<Finding>* out) {
+  for (const auto& p : obs.probes) {
+    std::string label = p.name.empty() ? p.target : p.name;
+    Emitter e{out, "upstream", "upstream/" + label, p.display()};
+    bool carrier_up = false;
+    for (const auto& i : obs.interfaces) {
+      if (i.name == p.interface && i.carrier && *i.carrier > 0) carrier_up = true;
+    }
+    if (p.gateway || (p.up && !*p.up)) {
+      bool unreachable = (p.up && !*p.up) || (p.loss_1m && *p.loss_1m >= 1.0);
+      if (unreachable && (carrier_up || p.interface.empty())) {
+        e.add(p.gateway ? "gateway_unreachable" : "target_unreachable", Severity::kCritical,
+              std::string(p.gateway ? "the gateway" : "the target") +
+                  " does not answer although the link is up",
+              {{"up", 0}, {"carrier", carrier_up ? 1.0 : 0.0}},
+              p.gateway ? "The link is up but the gateway does not answer: check the switch "
+                          "port's VLAN, the gateway itself and this host's ARP/neighbour table."
+                        : "Check that the target is running and reachable from this host.");
+      } else {
+        e.ok(p.gateway ? "gateway_unreachable" : "target_unreachable", "reachable");
+      }
+    }
+    if (p.loss_5m) {
+      double loss = *p.loss_5m;
+      double warn = p.gateway ? 0.01 : 0.05;
+      std::vector<Evidence> ev{{"loss_ratio_5m", loss}};
+      std::string check = p.gateway ? "gateway_loss" : "target_loss";
+      const char* act =
+          "Packets are lost on the way: check this host's NIC counters, then the switch port "
+          "(if other hosts on the same switch see loss too, suspect the switch).";
+      if (loss > 0.10 && loss < 1.0) {
+        e.add(check, Severity::kCritical, fix(loss * 100, 1) + "% loss over 5 minutes", ev, act);
+      } else if (loss > warn && loss < 1.0) {
+        e.add(check, Severity::kWarning, fix(loss * 100, 1) + "% loss over 5 minutes", ev, act);
+      } else if (loss < 1.0) {
+        e.ok(check, fix(loss * 100, 1) + "% loss over 5 minutes", ev);
+      }
+    }
+    if (p.last_rtt) {
+      const auto* s = h.series("probe", p.identity(), "last_rtt_seconds");
+      if (s != nullptr) {
+        // Baseline: the median of the last 24 hours without the newest 10 points; now: the
+        // median of the last 5 minutes (one slow reply is not a finding).
+        auto base = s->median(obs.time, kDay, 10, 20);
+        auto now = s->median(obs.time, 5 * kMinute, 0, 3);
+        if (base && now) {
+          std::vector<Evidence> ev{{"rtt_seconds", *now}, {"baseline_rtt_seconds", *base}};
+          if (*now > 3 * *base && *now - *base > 0.020) {
+            e.add("latency_baseline", Severity::kWarning,
+                  "latency " + fix(*now * 1000, 1) + " ms, its usual is " + fix(*base * 1000, 1) +
+                      " ms",
+                  ev,
+                  "Latency is far above its usual: look for congestion or a changed path "
+                  "(traceroute), and for loss on the same link.");
+          } else {
+            e.ok("latency_baseline", "latency near its usual", ev);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace foreshock

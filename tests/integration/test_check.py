@@ -1,0 +1,150 @@
+"""`foreshock check` end to end through --from-metrics (the collectors are not in this test:
+the input is the exposition they publish).
+
+- a replayed failing disk (real Backblaze rows of drive S300XJXN, its last 8 days as 8 scrapes)
+  exits 2 and names the disk and the counter;
+- a clean host exits 0, with all four sections and no colour when not on a TTY;
+- the JSON report validates against docs/check-report.schema.json;
+- a corrupt history file and a malformed exposition are reported, never a crash.
+"""
+import csv
+import json
+import os
+import sys
+import tempfile
+
+try:
+    import jsonschema
+except ImportError:  # the Debian interpreter has python3-jsonschema (scripts/install-deps.sh)
+    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    print("FAIL: python3-jsonschema is not installed (run scripts/install-deps.sh test)", file=sys.stderr)
+    sys.exit(1)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fslib import BIN, SHARED_DATA, SOURCE_DIR, check, run  # noqa: E402
+
+FAILED_CSV = os.path.join(SHARED_DATA, "backblaze", "ST4000DM000-2018", "failed_drives.csv")
+SERIAL = "S300XJXN"
+schema = json.load(open(os.path.join(SOURCE_DIR, "docs", "check-report.schema.json")))
+tmp = tempfile.mkdtemp(prefix="foreshock-check-test-")
+state = os.path.join(tmp, "state")
+os.makedirs(state)
+config = os.path.join(tmp, "foreshock.yml")
+with open(config, "w") as f:
+    f.write(f"state:\n  directory: {state}\n")
+
+
+def check_cmd(*args):
+    return [BIN, "--config", config, "check"] + list(args)
+
+
+def scrape_from_row(row, ts_ms):
+    lines = ["# TYPE foreshock_disk_smart_healthy gauge",
+             f'foreshock_disk_smart_healthy{{device="sdb",serial="{row["serial_number"]}",model="{row["model"]}"}} 1 {ts_ms}',
+             "# TYPE foreshock_disk_ata_attribute_raw gauge"]
+    for a in ["5", "9", "187", "188", "194", "197", "198"]:
+        v = row[f"smart_{a}_raw"]
+        if v == "":
+            continue
+        lines.append(f'foreshock_disk_ata_attribute_raw{{device="sdb",serial="{row["serial_number"]}",'
+                     f'model="{row["model"]}",id="{a}",name="attr{a}"}} {float(v)} {ts_ms}')
+    return "\n".join(lines) + "\n"
+
+
+# 1. A replayed failing disk: exit 2, names the disk and the counter.
+rows = [r for r in csv.DictReader(open(FAILED_CSV)) if r["serial_number"] == SERIAL]
+rows.sort(key=lambda r: r["date"])
+check(len(rows) >= 8 and rows[-1]["failure"] == "1", f"{SERIAL} not found as a failed drive in {FAILED_CSV}")
+files = []
+import datetime as dt  # noqa: E402
+for r in rows[-8:]:
+    ts = int(dt.datetime.fromisoformat(r["date"] + "T12:00:00+00:00").timestamp() * 1000)
+    path = os.path.join(tmp, f"scrape-{r['date']}.prom")
+    with open(path, "w") as f:
+        f.write(scrape_from_row(r, ts))
+    files.append(path)
+args = []
+for p in files:
+    args += ["--from-metrics", p]
+p = run(check_cmd(*args), check_rc=False)
+check(p.returncode == 2, f"failing disk: expected exit 2, got {p.returncode}\n{p.stdout}{p.stderr}")
+check("sdb" in p.stdout and SERIAL in p.stdout, f"report does not name the disk:\n{p.stdout}")
+check("pending sectors (SMART 197)" in p.stdout and "pending_sectors" in p.stdout,
+      f"report does not name the counter:\n{p.stdout}")
+check("action:" in p.stdout and "replace" in p.stdout, f"report lacks the action:\n{p.stdout}")
+check("\033[" not in p.stdout, "colour codes written although stdout is not a TTY")
+first_line = p.stdout.splitlines()[0]
+check(first_line.endswith("CRITICAL"), f"verdict line: {first_line!r}")
+
+pj = run(check_cmd("--format", "json", *args), check_rc=False)
+check(pj.returncode == 2, f"json: expected exit 2, got {pj.returncode}")
+report = json.loads(pj.stdout)
+jsonschema.validate(report, schema)
+disks = [c for cat in report["categories"] if cat["name"] == "disks" for c in cat["components"]]
+check(disks and disks[0]["status"] == "critical", f"json disk status: {disks}")
+pending = [c for c in disks[0]["checks"] if c["check"] == "pending_sectors"][0]
+check(pending["severity"] == "critical" and pending["evidence"]["increase_7d"] > 0, f"json pending: {pending}")
+
+# 2. A clean host: exit 0 and every section.
+clean = os.path.join(tmp, "clean.prom")
+with open(clean, "w") as f:
+    f.write("""# TYPE foreshock_disk_smart_healthy gauge
+foreshock_disk_smart_healthy{device="nvme0n1",serial="S1",model="Samsung SSD 980"} 1
+# TYPE foreshock_disk_nvme_available_spare_ratio gauge
+foreshock_disk_nvme_available_spare_ratio{device="nvme0n1",serial="S1",model="Samsung SSD 980"} 1
+# TYPE foreshock_disk_nvme_available_spare_threshold_ratio gauge
+foreshock_disk_nvme_available_spare_threshold_ratio{device="nvme0n1",serial="S1",model="Samsung SSD 980"} 0.1
+# TYPE foreshock_disk_nvme_percentage_used_ratio gauge
+foreshock_disk_nvme_percentage_used_ratio{device="nvme0n1",serial="S1",model="Samsung SSD 980"} 0.03
+# TYPE foreshock_disk_media_errors_total counter
+foreshock_disk_media_errors_total{device="nvme0n1",serial="S1",model="Samsung SSD 980"} 0
+# TYPE foreshock_sensor_temperature_celsius gauge
+foreshock_sensor_temperature_celsius{chip="coretemp-isa-0000",sensor="Package id 0"} 41
+# TYPE foreshock_sensor_temperature_max_celsius gauge
+foreshock_sensor_temperature_max_celsius{chip="coretemp-isa-0000",sensor="Package id 0"} 80
+# TYPE foreshock_sensor_temperature_crit_celsius gauge
+foreshock_sensor_temperature_crit_celsius{chip="coretemp-isa-0000",sensor="Package id 0"} 100
+# TYPE foreshock_network_errors_total counter
+foreshock_network_errors_total{interface="eth0",class="physical",direction="receive"} 0
+foreshock_network_errors_total{interface="eth0",class="host",direction="receive"} 0
+# TYPE foreshock_network_carrier gauge
+foreshock_network_carrier{interface="eth0"} 1
+# TYPE foreshock_network_link_flaps_total counter
+foreshock_network_link_flaps_total{interface="eth0"} 0
+# TYPE foreshock_probe_loss_ratio gauge
+foreshock_probe_loss_ratio{target="192.0.2.1",name="gateway",probe="icmp",interface="eth0",window="5m"} 0
+foreshock_probe_loss_ratio{target="192.0.2.1",name="gateway",probe="icmp",interface="eth0",window="1m"} 0
+# TYPE foreshock_probe_up gauge
+foreshock_probe_up{target="192.0.2.1",name="gateway",probe="icmp",interface="eth0"} 1
+""")
+p = run(check_cmd("--from-metrics", clean), check_rc=False)
+check(p.returncode == 0, f"clean host: expected exit 0, got {p.returncode}\n{p.stdout}{p.stderr}")
+for section in ["Disks", "Temperatures", "Network", "Upstream"]:
+    check(f"\n{section}\n" in p.stdout, f"section {section} missing:\n{p.stdout}")
+check("(no data)" not in p.stdout, f"a section had no data:\n{p.stdout}")
+pj = run(check_cmd("--format", "json", "--from-metrics", clean), check_rc=False)
+check(pj.returncode == 0, f"clean json exit {pj.returncode}")
+jsonschema.validate(json.loads(pj.stdout), schema)
+
+# 3. A corrupt history file is reported and the check still answers.
+with open(os.path.join(state, "history.bin"), "wb") as f:
+    f.write(b"FSHIST\n\x00garbage that is not a history")
+p = run(check_cmd("--from-metrics", clean), check_rc=False)
+check(p.returncode == 0, f"corrupt history changed the verdict: {p.returncode}\n{p.stdout}{p.stderr}")
+check("unreadable" in p.stdout and "history.bin" in p.stdout, f"corrupt history not reported:\n{p.stdout}")
+
+# 4. A malformed exposition: exit 3 naming the file and line.
+bad = os.path.join(tmp, "bad.prom")
+with open(bad, "w") as f:
+    f.write("foreshock_disk_up{device=\"sda\"} 1\nforeshock_disk_up{device=\"sdb} 1\n")
+p = run(check_cmd("--from-metrics", bad), check_rc=False)
+check(p.returncode == 3, f"malformed exposition: expected 3, got {p.returncode}")
+check("bad.prom" in p.stderr and "line 2" in p.stderr, f"error does not name file and line: {p.stderr!r}")
+
+# 5. No data at all is UNKNOWN, not OK.
+empty = os.path.join(tmp, "empty.prom")
+open(empty, "w").close()
+p = run(check_cmd("--from-metrics", empty), check_rc=False)
+check(p.returncode == 3, f"no data: expected 3, got {p.returncode}")
+print("ok")
