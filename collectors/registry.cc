@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "collectors/lldp/lldp_collector.h"
+#include "collectors/probe/probe_collector.h"
 #include "collectors/self/self_collector.h"
 
 namespace foreshock {
@@ -24,6 +26,8 @@ const CollectorInfo* Registry::find(const std::string& name) const {
 Registry builtinRegistry() {
   Registry r;
   // One line per collector. Keep this list sorted by name.
+  (void)r.add(lldpCollectorInfo());
+  (void)r.add(probeCollectorInfo());
   (void)r.add(selfCollectorInfo());
   return r;
 }
