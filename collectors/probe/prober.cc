@@ -665,7 +665,8 @@ struct Prober::Impl {
       fds.push_back({arp_fd, POLLIN, 0});
       fds.push_back({rtnl_ok ? rtnl.eventFd() : -1, POLLIN, 0});
       for (auto& [t, fd] : tcp_index) fds.push_back({fd, POLLOUT, 0});
-      std::int64_t wait = std::max<std::int64_t>(0, wake - monoNs());
+      // Wake at least once a second to notice new LLDP management addresses.
+      std::int64_t wait = std::clamp<std::int64_t>(wake - monoNs(), 0, 1'000'000'000);
       timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
       const int rc = ::ppoll(fds.data(), fds.size(), &ts, nullptr);
       if (rc <= 0) continue;
