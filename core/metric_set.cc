@@ -128,7 +128,10 @@ std::string labelValue(const prometheus::ClientMetric& m, std::string_view name)
 }
 
 bool labelsMatch(const prometheus::ClientMetric& m, const Labels& subset) {
-  for (const auto& [k, v] : subset) {
+  for (const auto& kv : subset) {
+    // Not a structured binding: clang < 16 cannot capture those in a lambda.
+    const auto& k = kv.first;
+    const auto& v = kv.second;
     bool found = std::any_of(m.label.begin(), m.label.end(),
                              [&](const auto& l) { return l.name == k && l.value == v; });
     if (!found) return false;

@@ -6,6 +6,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -326,6 +327,7 @@ class LldpCollector final : public Collector {
   }
 
   void run() {
+    ::pthread_setname_np(::pthread_self(), "fs-lldp");
     auto next_scan = std::chrono::steady_clock::now();
     while (!stop_) {
       if (std::chrono::steady_clock::now() >= next_scan) {

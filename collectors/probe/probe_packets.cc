@@ -44,7 +44,6 @@ std::optional<IpAddress> parseIpAddress(std::string_view text) {
       scope = static_cast<std::uint32_t>(v);
     }
   }
-  IpAddress a;
   in_addr v4{};
   in6_addr v6{};
   if (::inet_pton(AF_INET, s.c_str(), &v4) == 1) return ipFromV4(v4);

@@ -125,6 +125,14 @@ int TargetStats::expire(std::int64_t now_ns, const std::string& reason) {
   return n;
 }
 
+void TargetStats::expireSeq(std::uint32_t seq, std::int64_t now_ns) {
+  auto& s = slots_[seq % kSlots];
+  if (s.seq == seq && s.state == SlotState::kOutstanding && s.deadline_ns <= now_ns) {
+    s.state = SlotState::kLost;
+    loss(now_ns, "timeout");
+  }
+}
+
 void TargetStats::failed(std::int64_t now_ns, const std::string& reason) {
   ++sent_;
   loss(now_ns, reason);

@@ -48,6 +48,8 @@ class TargetStats {
   ReplyKind replyToNewest(std::int64_t rx_ns);
   // Marks every outstanding probe whose deadline is <= now_ns as lost; returns how many.
   int expire(std::int64_t now_ns, const std::string& reason = "timeout");
+  // The same for the one probe `seq` (the prober's deadline queue knows which one is due).
+  void expireSeq(std::uint32_t seq, std::int64_t now_ns);
   // A probe that could not be sent at all (no route, no socket): counted sent and lost.
   void failed(std::int64_t now_ns, const std::string& reason);
   // The probe cannot run at all (no socket, not on-link): down with `reason`, nothing counted.

@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <netinet/icmp6.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -49,6 +50,7 @@ namespace {
 constexpr const char* kComponent = "probe";
 constexpr auto kRefreshEvery = std::chrono::seconds(30);
 constexpr std::int64_t kDebounceNs = 200'000'000;
+constexpr std::uint64_t kPhases = 50;
 
 std::int64_t realtimeNs() {
   timespec ts{};
@@ -148,6 +150,7 @@ struct IcmpSocket {
 struct TimedToken {
   std::int64_t at;
   std::uint32_t token;
+  std::uint32_t seq = 0;
   bool operator>(const TimedToken& o) const { return at > o.at; }
 };
 using TimerQueue = std::priority_queue<TimedToken, std::vector<TimedToken>, std::greater<>>;
@@ -175,6 +178,7 @@ struct Prober::Impl {
   TimerQueue deadlines;  // realtime ns
   std::int64_t next_refresh_mono = 0;
   std::uint64_t lldp_generation = ~0ull;
+  std::size_t tcp_targets = 0;  // targets of kind tcp (only they have connects in flight)
 
   ~Impl() {
     for (auto& s : icmp)
@@ -390,9 +394,10 @@ struct Prober::Impl {
         t = std::make_unique<Target>();
         t->spec = spec;
         t->token = next_token++;
-        // Spread first probes over one interval so 1,000 targets do not fire together.
+        // Spread first probes over one interval so 1,000 targets do not fire together, in
+        // kPhases groups so the thread wakes kPhases times per interval, not once per target.
         const auto period = std::max<std::int64_t>(toNs(spec.interval), 1);
-        t->next_send_mono = now_mono + static_cast<std::int64_t>(t->token * 7919ull % 1000) * period / 1000;
+        t->next_send_mono = now_mono + static_cast<std::int64_t>(t->token * 7919ull % kPhases) * period / kPhases;
         by_token[t->token] = t.get();
         sends.push({t->next_send_mono, t->token});
         log::debug(kComponent, std::string("probing ") + probeKindName(spec.kind) + " " +
@@ -407,7 +412,11 @@ struct Prober::Impl {
     }
     targets = std::move(next);
     bool need_arp = false;
-    for (auto& [_, t] : targets) need_arp |= t->spec.kind == ProbeKind::kArp;
+    tcp_targets = 0;
+    for (auto& [_, t] : targets) {
+      need_arp |= t->spec.kind == ProbeKind::kArp;
+      if (t->spec.kind == ProbeKind::kTcp) ++tcp_targets;
+    }
     if (need_arp && arp_fd < 0) openArp();
     for (auto& s : icmp) {
       if (s.fd >= 0) continue;
@@ -444,7 +453,7 @@ struct Prober::Impl {
         }
         probes_sent->fetch_add(1, std::memory_order_relaxed);
         t.stats.sent(seq, tx, tx + toNs(t.spec.timeout));
-        deadlines.push({tx + toNs(t.spec.timeout), t.token});
+        deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
         return;
       }
       case ProbeKind::kArp: {
@@ -488,7 +497,7 @@ struct Prober::Impl {
         }
         probes_sent->fetch_add(1, std::memory_order_relaxed);
         t.stats.sent(seq, tx, tx + toNs(t.spec.timeout));
-        deadlines.push({tx + toNs(t.spec.timeout), t.token});
+        deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
         return;
       }
       case ProbeKind::kTcp: {
@@ -607,6 +616,7 @@ struct Prober::Impl {
   // --- the loop ------------------------------------------------------------------------
 
   void run() {
+    ::pthread_setname_np(::pthread_self(), "fs-prober");  // bench/ finds the thread by name
     if (auto st = rtnl.open(); !st) {
       log::error(kComponent, st.error().message + "; gateways cannot be discovered");
     } else {
@@ -641,11 +651,13 @@ struct Prober::Impl {
         }
         const std::int64_t now_rt = realtimeNs();
         while (!deadlines.empty() && deadlines.top().at <= now_rt) {
-          auto it = by_token.find(deadlines.top().token);
+          const auto d = deadlines.top();
           deadlines.pop();
-          if (it != by_token.end()) it->second->stats.expire(now_rt);
+          auto it = by_token.find(d.token);
+          if (it != by_token.end()) it->second->stats.expireSeq(d.seq, now_rt);
         }
         for (auto& [_, t] : targets) {
+          if (tcp_targets == 0) break;  // nothing in flight to watch (the common case)
           for (std::size_t i = 0; i < t->attempts.size();) {
             if (t->attempts[i].deadline_mono <= now) {
               finishTcp(*t, i, true);
