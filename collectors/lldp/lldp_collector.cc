@@ -78,7 +78,9 @@ struct Listener {
   std::chrono::steady_clock::time_point last_warn{};
 };
 
-std::string errnoText(int e) { return std::strerror(e); }
+std::string errnoText(int e) {
+  return std::strerror(e);
+}
 
 // Opens the capture socket for one interface. The socket starts with protocol 0 (it receives
 // nothing) so that the filter is in place before the bind lets traffic in.
@@ -164,12 +166,14 @@ class LldpCollector final : public Collector {
       std::lock_guard<std::mutex> lock(mu_);
       for (const auto& [name, l] : listeners_) {
         counts[name] = 0;
-        out.gauge("foreshock_lldp_listener_up",
-                  "1 when the LLDP/CDP listener has a socket open on the interface; 0 with a reason.",
-                  {{"interface", name}, {"reason", l.reason}}, l.fd >= 0 ? 1 : 0);
+        out.gauge(
+            "foreshock_lldp_listener_up",
+            "1 when the LLDP/CDP listener has a socket open on the interface; 0 with a reason.",
+            {{"interface", name}, {"reason", l.reason}}, l.fd >= 0 ? 1 : 0);
         out.counter("foreshock_lldp_frames_received_total",
                     "Discovery frames received and decoded, by protocol.",
-                    {{"interface", name}, {"protocol", "lldp"}}, static_cast<double>(l.lldp_frames));
+                    {{"interface", name}, {"protocol", "lldp"}},
+                    static_cast<double>(l.lldp_frames));
         out.counter("foreshock_lldp_frames_received_total",
                     "Discovery frames received and decoded, by protocol.",
                     {{"interface", name}, {"protocol", "cdp"}}, static_cast<double>(l.cdp_frames));
@@ -183,10 +187,16 @@ class LldpCollector final : public Collector {
       ++counts[e.interface];
       std::string mgmt;
       for (const auto& a : n.management_addresses)
-        if (a.family == 1) { mgmt = a.address; break; }
+        if (a.family == 1) {
+          mgmt = a.address;
+          break;
+        }
       if (mgmt.empty())
         for (const auto& a : n.management_addresses)
-          if (a.family == 2) { mgmt = a.address; break; }
+          if (a.family == 2) {
+            mgmt = a.address;
+            break;
+          }
       out.info("foreshock_lldp_neighbor_info",
                "The switch (or other LLDP/CDP speaker) heard on an interface; value 1.",
                {{"interface", e.interface},
@@ -212,8 +222,7 @@ class LldpCollector final : public Collector {
       out.info("foreshock_lldp_neighbor_details_info",
                "More about a neighbour: protocol, id subtypes, description, capabilities, PVID.",
                details);
-      const double left =
-          std::chrono::duration<double>(e.expires - now).count();
+      const double left = std::chrono::duration<double>(e.expires - now).count();
       out.gauge("foreshock_lldp_neighbor_ttl_remaining_seconds",
                 "Seconds until the neighbour ages out unless it is heard again.", key,
                 left > 0 ? left : 0);
@@ -226,8 +235,7 @@ class LldpCollector final : public Collector {
       }
       if (n.max_frame_size) {
         out.gauge("foreshock_lldp_neighbor_max_frame_size_bytes",
-                  "802.3 maximum frame size the neighbour's port accepts.", key,
-                  *n.max_frame_size);
+                  "802.3 maximum frame size the neighbour's port accepts.", key, *n.max_frame_size);
       }
     }
     for (const auto& [iface, c] : counts) {
@@ -278,7 +286,8 @@ class LldpCollector final : public Collector {
         l.error = error;
         l.reason = reason;
       } else {
-        log::info(kComponent, "listening for LLDP" + std::string(cdp_ ? "/CDP" : "") + " on " + name);
+        log::info(kComponent,
+                  "listening for LLDP" + std::string(cdp_ ? "/CDP" : "") + " on " + name);
         l.error.clear();
         l.reason.clear();
       }
@@ -290,7 +299,8 @@ class LldpCollector final : public Collector {
     for (int i = 0; i < 64; ++i) {
       sockaddr_ll from{};
       socklen_t flen = sizeof from;
-      const ssize_t n = ::recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+      const ssize_t n =
+          ::recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
         // ENETDOWN/ENXIO: the interface went down or away; the next rescan reopens it.
@@ -301,13 +311,15 @@ class LldpCollector final : public Collector {
         return;
       }
       if (from.sll_pkttype == PACKET_OUTGOING) continue;
-      auto r = decodeDiscoveryFrame(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
+      auto r =
+          decodeDiscoveryFrame(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
       if (!r) {
         ++l.invalid_frames;
         const auto now = std::chrono::steady_clock::now();
         if (now - l.last_warn > kWarnEvery) {
           l.last_warn = now;
-          log::warn(kComponent, "malformed discovery frame on " + l.name + ": " + r.error().message);
+          log::warn(kComponent,
+                    "malformed discovery frame on " + l.name + ": " + r.error().message);
         }
         continue;
       }

@@ -17,8 +17,7 @@ namespace foreshock {
 // (bond and bridge members receive the frames themselves: 01:80:c2:00:00:0e is never
 // forwarded by a bridge, so the masters would hear nothing).
 std::vector<std::string> selectLldpInterfaces(const std::filesystem::path& class_net,
-                                              const std::regex& include,
-                                              const std::regex& exclude);
+                                              const std::regex& include, const std::regex& exclude);
 
 CollectorInfo lldpCollectorInfo();
 

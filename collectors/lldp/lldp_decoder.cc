@@ -30,7 +30,9 @@ std::string hexString(std::span<const std::uint8_t> b, char sep) {
   return s;
 }
 
-std::string macString(std::span<const std::uint8_t> b) { return hexString(b, ':'); }
+std::string macString(std::span<const std::uint8_t> b) {
+  return hexString(b, ':');
+}
 
 // Text fields go into Prometheus labels: keep printable ASCII, replace anything else by '?'
 // (labels must be valid UTF-8, and switch firmware is free to send any bytes), and bound the
@@ -44,7 +46,8 @@ std::string printable(std::span<const std::uint8_t> b) {
     b = b.first(b.size() - 1);
     --binary;
   }
-  if (!b.empty() && binary * 2 > b.size()) return hexString(b.first(std::min(b.size(), kMaxText / 2)), 0);
+  if (!b.empty() && binary * 2 > b.size())
+    return hexString(b.first(std::min(b.size(), kMaxText / 2)), 0);
   std::string s;
   for (auto c : b.first(std::min(b.size(), kMaxText)))
     s += (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?';
@@ -86,8 +89,8 @@ void decodeOrgTlv(LldpNeighbor& n, std::span<const std::uint8_t> v) {
         known = true;
       }
     } else if (sub == 7 && body.size() == 5) {
-      n.link_aggregation = LldpLinkAggregation{(body[0] & 1) != 0, (body[0] & 2) != 0,
-                                               be32(body.data() + 1)};
+      n.link_aggregation =
+          LldpLinkAggregation{(body[0] & 1) != 0, (body[0] & 2) != 0, be32(body.data() + 1)};
       known = true;
     }
   } else if (oui == 0x00120f) {  // IEEE 802.3
@@ -96,8 +99,8 @@ void decodeOrgTlv(LldpNeighbor& n, std::span<const std::uint8_t> v) {
                              be16(body.data() + 3)};
       known = true;
     } else if (sub == 3 && body.size() == 5) {
-      n.link_aggregation = LldpLinkAggregation{(body[0] & 1) != 0, (body[0] & 2) != 0,
-                                               be32(body.data() + 1)};
+      n.link_aggregation =
+          LldpLinkAggregation{(body[0] & 1) != 0, (body[0] & 2) != 0, be32(body.data() + 1)};
       known = true;
     } else if (sub == 4 && body.size() == 2) {
       n.max_frame_size = be16(body.data());
@@ -115,24 +118,27 @@ Result<LldpManagementAddress> decodeMgmt(std::span<const std::uint8_t> v, std::s
   };
   if (v.size() < 9) return bad("too short (" + std::to_string(v.size()) + " bytes, minimum 9)");
   const std::size_t alen = v[0];
-  if (alen < 2 || alen > 32) return bad("address length " + std::to_string(alen) + " out of range 2..32");
-  if (1 + alen + 5 + 1 > v.size()) return bad("address length " + std::to_string(alen) + " runs past the TLV");
+  if (alen < 2 || alen > 32)
+    return bad("address length " + std::to_string(alen) + " out of range 2..32");
+  if (1 + alen + 5 + 1 > v.size())
+    return bad("address length " + std::to_string(alen) + " runs past the TLV");
   LldpManagementAddress m;
   m.family = v[1];
   m.address = networkAddress(m.family, v.subspan(2, alen - 1));
   m.interface_subtype = v[1 + alen];
   m.interface_number = be32(v.data() + 2 + alen);
   const std::size_t oid_len = v[6 + alen];
-  if (7 + alen + oid_len > v.size()) return bad("OID length " + std::to_string(oid_len) + " runs past the TLV");
+  if (7 + alen + oid_len > v.size())
+    return bad("OID length " + std::to_string(oid_len) + " runs past the TLV");
   return m;
 }
 
 }  // namespace
 
 std::string lldpCapabilityNames(std::uint16_t caps) {
-  static const char* const kNames[] = {"other",   "repeater", "bridge",   "wlan-ap",
-                                       "router",  "telephone", "docsis",   "station",
-                                       "c-vlan",  "s-vlan",    "two-port-mac-relay"};
+  static const char* const kNames[] = {
+      "other",   "repeater", "bridge", "wlan-ap",           "router", "telephone", "docsis",
+      "station", "c-vlan",   "s-vlan", "two-port-mac-relay"};
   std::string s;
   for (unsigned i = 0; i < sizeof kNames / sizeof kNames[0]; ++i) {
     if ((caps & (1u << i)) == 0) continue;
@@ -157,9 +163,9 @@ Result<LldpNeighbor> decodeLldpdu(std::span<const std::uint8_t> pdu) {
     const std::size_t len = hdr & 0x1ff;
     const std::size_t left = pdu.size() - off - 2;
     if (len > left) {
-      return makeError("LLDP TLV type " + std::to_string(type) + " at offset " + std::to_string(off) +
-                       ": length " + std::to_string(len) + " runs past the end of the frame (" +
-                       std::to_string(left) + " bytes left)");
+      return makeError("LLDP TLV type " + std::to_string(type) + " at offset " +
+                       std::to_string(off) + ": length " + std::to_string(len) +
+                       " runs past the end of the frame (" + std::to_string(left) + " bytes left)");
     }
     auto v = pdu.subspan(off + 2, len);
     auto where = "LLDP TLV type " + std::to_string(type) + " at offset " + std::to_string(off);
@@ -172,7 +178,8 @@ Result<LldpNeighbor> decodeLldpdu(std::span<const std::uint8_t> pdu) {
     }
     switch (type) {
       case 0:
-        if (len != 0) return makeError(where + ": End TLV with non-zero length " + std::to_string(len));
+        if (len != 0)
+          return makeError(where + ": End TLV with non-zero length " + std::to_string(len));
         seen_end = true;
         break;
       case 1:
@@ -199,7 +206,8 @@ Result<LldpNeighbor> decodeLldpdu(std::span<const std::uint8_t> pdu) {
       case 5: n.system_name = printable(v); break;
       case 6: n.system_description = printable(v); break;
       case 7:
-        if (len != 4) return makeError(where + ": capabilities need 4 bytes, got " + std::to_string(len));
+        if (len != 4)
+          return makeError(where + ": capabilities need 4 bytes, got " + std::to_string(len));
         n.capabilities_supported = be16(v.data());
         n.capabilities_enabled = be16(v.data() + 2);
         break;
@@ -210,7 +218,8 @@ Result<LldpNeighbor> decodeLldpdu(std::span<const std::uint8_t> pdu) {
         break;
       }
       case 127:
-        if (len < 4) return makeError(where + ": organisationally specific TLV shorter than 4 bytes");
+        if (len < 4)
+          return makeError(where + ": organisationally specific TLV shorter than 4 bytes");
         decodeOrgTlv(n, v);
         break;
       default: n.unknown_tlvs.push_back({type, 0, 0, len}); break;
@@ -227,22 +236,27 @@ Result<LldpNeighbor> decodeLldpdu(std::span<const std::uint8_t> pdu) {
 }
 
 Result<LldpNeighbor> decodeCdp(std::span<const std::uint8_t> pdu) {
-  if (pdu.size() < 4) return makeError("CDP header truncated (" + std::to_string(pdu.size()) + " bytes)");
-  if (pdu[0] != 1 && pdu[0] != 2) return makeError("CDP version " + std::to_string(pdu[0]) + " unknown");
+  if (pdu.size() < 4)
+    return makeError("CDP header truncated (" + std::to_string(pdu.size()) + " bytes)");
+  if (pdu[0] != 1 && pdu[0] != 2)
+    return makeError("CDP version " + std::to_string(pdu[0]) + " unknown");
   LldpNeighbor n;
   n.protocol = "cdp";
   n.ttl_seconds = pdu[1];
   std::size_t off = 4;
   bool have_device = false;
   while (off < pdu.size()) {
-    if (pdu.size() - off < 4) return makeError("CDP TLV header at offset " + std::to_string(off) + " is truncated");
+    if (pdu.size() - off < 4)
+      return makeError("CDP TLV header at offset " + std::to_string(off) + " is truncated");
     const std::uint16_t type = be16(pdu.data() + off);
     const std::size_t len = be16(pdu.data() + off + 2);  // includes the 4-byte header
     auto where = "CDP TLV type " + std::to_string(type) + " at offset " + std::to_string(off);
-    if (len < 4) return makeError(where + ": length " + std::to_string(len) + " is shorter than its header");
+    if (len < 4)
+      return makeError(where + ": length " + std::to_string(len) + " is shorter than its header");
     if (len > pdu.size() - off) {
-      return makeError(where + ": length " + std::to_string(len) + " runs past the end of the frame (" +
-                       std::to_string(pdu.size() - off) + " bytes left)");
+      return makeError(where + ": length " + std::to_string(len) +
+                       " runs past the end of the frame (" + std::to_string(pdu.size() - off) +
+                       " bytes left)");
     }
     auto v = pdu.subspan(off + 4, len - 4);
     switch (type) {
@@ -257,9 +271,11 @@ Result<LldpNeighbor> decodeCdp(std::span<const std::uint8_t> pdu) {
         const std::uint32_t count = be32(v.data());
         std::size_t p = 4;
         for (std::uint32_t i = 0; i < count; ++i) {
-          if (v.size() - p < 2) return makeError(where + ": address " + std::to_string(i) + " truncated");
+          if (v.size() - p < 2)
+            return makeError(where + ": address " + std::to_string(i) + " truncated");
           const std::size_t plen = v[p + 1];
-          if (v.size() - p < 2 + plen + 2) return makeError(where + ": address " + std::to_string(i) + " truncated");
+          if (v.size() - p < 2 + plen + 2)
+            return makeError(where + ": address " + std::to_string(i) + " truncated");
           auto proto = v.subspan(p + 2, plen);
           const std::size_t alen = be16(v.data() + p + 2 + plen);
           if (v.size() - p - 4 - plen < alen) {
@@ -269,8 +285,10 @@ Result<LldpNeighbor> decodeCdp(std::span<const std::uint8_t> pdu) {
           auto addr = v.subspan(p + 4 + plen, alen);
           LldpManagementAddress m;
           // NLPID 0xcc is IPv4; IPv6 is an 802.2 protocol id ending in 0x86dd.
-          if (v[p] == 1 && plen == 1 && proto[0] == 0xcc && alen == 4) m.family = 1;
-          else if (v[p] == 2 && plen == 8 && proto[6] == 0x86 && proto[7] == 0xdd && alen == 16) m.family = 2;
+          if (v[p] == 1 && plen == 1 && proto[0] == 0xcc && alen == 4)
+            m.family = 1;
+          else if (v[p] == 2 && plen == 8 && proto[6] == 0x86 && proto[7] == 0xdd && alen == 16)
+            m.family = 2;
           m.address = networkAddress(m.family, addr);
           if (m.family != 0) n.management_addresses.push_back(std::move(m));
           p += 4 + plen + alen;
@@ -307,7 +325,8 @@ Result<LldpNeighbor> decodeCdp(std::span<const std::uint8_t> pdu) {
 }
 
 Result<LldpNeighbor> decodeDiscoveryFrame(std::span<const std::uint8_t> frame) {
-  if (frame.size() < 14) return makeError("Ethernet frame truncated (" + std::to_string(frame.size()) + " bytes)");
+  if (frame.size() < 14)
+    return makeError("Ethernet frame truncated (" + std::to_string(frame.size()) + " bytes)");
   std::size_t off = 12;
   std::uint16_t type = be16(frame.data() + off);
   if (type == 0x8100 && frame.size() >= 18) {
@@ -326,7 +345,8 @@ Result<LldpNeighbor> decodeDiscoveryFrame(std::span<const std::uint8_t> frame) {
       return makeError("802.3 frame is not CDP (no LLC/SNAP 00-00-0c/2000 header)");
     }
     // The length field bounds the payload: anything after it is Ethernet padding.
-    auto payload = rest.subspan(8, std::min<std::size_t>(rest.size() - 8, type >= 8 ? type - 8u : 0u));
+    auto payload =
+        rest.subspan(8, std::min<std::size_t>(rest.size() - 8, type >= 8 ? type - 8u : 0u));
     r = decodeCdp(payload);
   } else {
     char buf[8];

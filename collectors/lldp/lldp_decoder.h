@@ -67,13 +67,13 @@ struct LldpNeighbor {
   std::optional<std::uint16_t> capabilities_supported;
   std::optional<std::uint16_t> capabilities_enabled;
   std::vector<LldpManagementAddress> management_addresses;
-  std::optional<std::uint16_t> port_vlan_id;           // 802.1 subtype 1
-  std::vector<LldpVlanName> vlan_names;                // 802.1 subtype 3
-  std::optional<LldpMacPhy> mac_phy;                   // 802.3 subtype 1
+  std::optional<std::uint16_t> port_vlan_id;            // 802.1 subtype 1
+  std::vector<LldpVlanName> vlan_names;                 // 802.1 subtype 3
+  std::optional<LldpMacPhy> mac_phy;                    // 802.3 subtype 1
   std::optional<LldpLinkAggregation> link_aggregation;  // 802.3 subtype 3 / 802.1 subtype 7
-  std::optional<std::uint16_t> max_frame_size;         // 802.3 subtype 4
-  std::string platform;                                // CDP platform TLV
-  std::vector<LldpUnknownTlv> unknown_tlvs;            // kept for debugging, not exported
+  std::optional<std::uint16_t> max_frame_size;          // 802.3 subtype 4
+  std::string platform;                                 // CDP platform TLV
+  std::vector<LldpUnknownTlv> unknown_tlvs;             // kept for debugging, not exported
 };
 
 // Decodes an LLDPDU (the bytes after the Ethernet header). The mandatory TLVs must come

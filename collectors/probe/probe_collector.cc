@@ -7,15 +7,16 @@ namespace foreshock {
 
 namespace {
 
-const std::set<std::string> kReservedLabels = {"target", "name",  "probe", "interface",
+const std::set<std::string> kReservedLabels = {"target", "name",   "probe", "interface",
                                                "le",     "window", "errno", "reason"};
 
 Labels baseLabels(const TargetView& v) {
-  Labels l{{"target", formatIpAddress(v.spec->address) +
-                          (v.spec->kind == ProbeKind::kTcp ? ":" + std::to_string(v.spec->port) : "")},
-           {"name", v.spec->name},
-           {"probe", probeKindName(v.spec->kind)},
-           {"interface", *v.interface}};
+  Labels l{
+      {"target", formatIpAddress(v.spec->address) +
+                     (v.spec->kind == ProbeKind::kTcp ? ":" + std::to_string(v.spec->port) : "")},
+      {"name", v.spec->name},
+      {"probe", probeKindName(v.spec->kind)},
+      {"interface", *v.interface}};
   for (const auto& kv : v.spec->labels) l.push_back(kv);
   return l;
 }
@@ -99,12 +100,11 @@ class ProbeCollector final : public Collector {
                     "Replies to a probe that was already answered.", base,
                     static_cast<double>(st.duplicatesTotal()));
         out.counter("foreshock_probe_late_total",
-                    "Replies that arrived after the probe's timeout (already counted lost).",
-                    base, static_cast<double>(st.lateTotal()));
+                    "Replies that arrived after the probe's timeout (already counted lost).", base,
+                    static_cast<double>(st.lateTotal()));
       }
     });
-    out.gauge("foreshock_probe_targets", "Targets being probed.", {},
-              static_cast<double>(targets));
+    out.gauge("foreshock_probe_targets", "Targets being probed.", {}, static_cast<double>(targets));
     return Status::Ok();
   }
 
@@ -152,10 +152,12 @@ Result<ProberOptions> proberOptionsFromConfig(const ConfigSection& c, const Host
     if (s.kind == ProbeKind::kArp && !s.address.isV4()) {
       return makeError(t.path + ".address: ARP probes need an IPv4 address, got \"" + addr + "\"");
     }
-    s.interval = t.has("interval") ? t.getDuration("interval")
-                                   : (s.kind == ProbeKind::kTcp ? std::chrono::seconds(5) : o.interval);
-    s.timeout = t.has("timeout") ? t.getDuration("timeout")
-                                 : (s.kind == ProbeKind::kTcp ? std::chrono::seconds(8) : o.timeout);
+    s.interval = t.has("interval")
+                     ? t.getDuration("interval")
+                     : (s.kind == ProbeKind::kTcp ? std::chrono::seconds(5) : o.interval);
+    s.timeout = t.has("timeout")
+                    ? t.getDuration("timeout")
+                    : (s.kind == ProbeKind::kTcp ? std::chrono::seconds(8) : o.timeout);
     for (const auto& [k, v] : t.getStringMap("labels")) {
       if (!std::regex_match(k, kLabelName) || k.rfind("__", 0) == 0 || kReservedLabels.count(k)) {
         return makeError(t.path + ".labels: \"" + k +
@@ -177,7 +179,8 @@ CollectorInfo probeCollectorInfo() {
   using std::chrono::seconds;
   CollectorInfo info;
   info.name = "probe";
-  info.description = "Continuous ICMP/TCP/ARP probes of the gateways, the switch and configured targets.";
+  info.description =
+      "Continuous ICMP/TCP/ARP probes of the gateways, the switch and configured targets.";
   info.enabled_by_default = true;
   info.default_interval = seconds(15);
   info.default_timeout = seconds(2);
@@ -187,8 +190,9 @@ CollectorInfo probeCollectorInfo() {
                     "configured ones without an interval)."),
       opt::duration("probe_timeout", seconds(2), milliseconds(10), seconds(60),
                     "A probe not answered within this time is lost; later replies count as late."),
-      opt::boolean("gateways", true,
-                   "Probe the default gateway(s) of every address family, followed as routes change."),
+      opt::boolean(
+          "gateways", true,
+          "Probe the default gateway(s) of every address family, followed as routes change."),
       opt::stringList("gateway_probes", {"icmp", "arp"},
                       "Probe kinds used for the gateways: icmp and/or arp (IPv4 only)."),
       opt::boolean("lldp_management", true,
@@ -198,11 +202,13 @@ CollectorInfo probeCollectorInfo() {
       opt::objectList(
           "targets",
           {opt::required(opt::string("name", "", "Name of the target (the `name` label).")),
-           opt::required(opt::string("address", "",
-                                     "IPv4 or IPv6 address (fe80::1%eth0 for link-local). Not a hostname.")),
+           opt::required(
+               opt::string("address", "",
+                           "IPv4 or IPv6 address (fe80::1%eth0 for link-local). Not a hostname.")),
            opt::enumeration("kind", "icmp", {"icmp", "tcp", "arp"}, "Probe kind."),
            opt::optional(opt::integer("port", 0, 1, 65535, "TCP port (tcp targets).")),
-           opt::optional(opt::duration("interval", seconds(1), milliseconds(10), std::chrono::hours(1),
+           opt::optional(opt::duration("interval", seconds(1), milliseconds(10),
+                                       std::chrono::hours(1),
                                        "Time between probes (default probe_interval; tcp: 5s).")),
            opt::optional(opt::duration("timeout", seconds(2), milliseconds(10), seconds(120),
                                        "Probe timeout (default probe_timeout; tcp: 8s, which "

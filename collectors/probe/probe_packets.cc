@@ -20,7 +20,9 @@ void put32(std::uint8_t* p, std::uint32_t v) {
 void put64(std::uint8_t* p, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
 }
-std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+std::uint16_t get16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
 std::uint32_t get32(const std::uint8_t* p) {
   return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
          (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
@@ -80,7 +82,8 @@ bool isLinkLocal(const IpAddress& a) {
 std::uint16_t internetChecksum(std::span<const std::uint8_t> data) {
   std::uint32_t sum = 0;
   std::size_t i = 0;
-  for (; i + 1 < data.size(); i += 2) sum += static_cast<std::uint32_t>((data[i] << 8) | data[i + 1]);
+  for (; i + 1 < data.size(); i += 2)
+    sum += static_cast<std::uint32_t>((data[i] << 8) | data[i + 1]);
   if (i < data.size()) sum += static_cast<std::uint32_t>(data[i] << 8);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<std::uint16_t>(~sum);
@@ -103,18 +106,21 @@ std::vector<std::uint8_t> buildEchoRequest(int family, std::uint16_t id, std::ui
 Result<EchoReply> parseEchoReply(int family, std::span<const std::uint8_t> data,
                                  bool with_ipv4_header) {
   if (with_ipv4_header) {
-    if (data.size() < 20) return makeError("IPv4 header truncated (" + std::to_string(data.size()) + " bytes)");
+    if (data.size() < 20)
+      return makeError("IPv4 header truncated (" + std::to_string(data.size()) + " bytes)");
     const std::size_t ihl = static_cast<std::size_t>(data[0] & 0x0f) * 4;
     if ((data[0] >> 4) != 4 || ihl < 20 || ihl > data.size()) {
       return makeError("bad IPv4 header (version/IHL byte 0x" + std::to_string(data[0]) + ")");
     }
     data = data.subspan(ihl);
   }
-  if (data.size() < 8) return makeError("ICMP header truncated (" + std::to_string(data.size()) + " bytes)");
+  if (data.size() < 8)
+    return makeError("ICMP header truncated (" + std::to_string(data.size()) + " bytes)");
   EchoReply r;
   r.type = data[0];
   const std::uint8_t want = family == AF_INET ? 0 : 129;
-  if (r.type != want) return makeError("ICMP type " + std::to_string(r.type) + " is not an echo reply");
+  if (r.type != want)
+    return makeError("ICMP type " + std::to_string(r.type) + " is not an echo reply");
   r.id = get16(&data[4]);
   r.seq = get16(&data[6]);
   if (data.size() >= 8 + kProbePayloadSize) {
@@ -141,7 +147,8 @@ std::vector<std::uint8_t> buildArpRequest(const std::array<std::uint8_t, 6>& our
 }
 
 Result<ArpPacket> parseArp(std::span<const std::uint8_t> data) {
-  if (data.size() < 28) return makeError("ARP packet truncated (" + std::to_string(data.size()) + " bytes)");
+  if (data.size() < 28)
+    return makeError("ARP packet truncated (" + std::to_string(data.size()) + " bytes)");
   if (get16(&data[0]) != 1 || get16(&data[2]) != 0x0800 || data[4] != 6 || data[5] != 4) {
     return makeError("ARP packet is not Ethernet/IPv4");
   }

@@ -62,7 +62,9 @@ std::int64_t monoNs() {
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
-std::int64_t toNs(Duration d) { return static_cast<std::int64_t>(d.count()) * 1'000'000; }
+std::int64_t toNs(Duration d) {
+  return static_cast<std::int64_t>(d.count()) * 1'000'000;
+}
 
 std::string errnoName(int e) {
   const char* n = ::strerrorname_np(e);
@@ -193,7 +195,8 @@ struct Prober::Impl {
 
   void openIcmp(IcmpSocket& s) {
     const int family = s.family;
-    const int proto = family == AF_INET ? static_cast<int>(IPPROTO_ICMP) : static_cast<int>(IPPROTO_ICMPV6);
+    const int proto =
+        family == AF_INET ? static_cast<int>(IPPROTO_ICMP) : static_cast<int>(IPPROTO_ICMPV6);
     const char* fam = family == AF_INET ? "IPv4" : "IPv6";
     int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     const int ping_errno = fd < 0 ? errno : 0;
@@ -220,14 +223,16 @@ struct Prober::Impl {
           for (auto& c : range)
             if (c == '\t') c = ' ';
         }
-        s.error = std::string("no ICMP socket for ") + fam + " probes: a ping socket was refused (" +
-                  std::strerror(ping_errno) + "; net.ipv4.ping_group_range is \"" + range +
+        s.error = std::string("no ICMP socket for ") + fam +
+                  " probes: a ping socket was refused (" + std::strerror(ping_errno) +
+                  "; net.ipv4.ping_group_range is \"" + range +
                   "\" and this process runs with gid " + std::to_string(::getgid()) +
                   ") and a raw socket was refused (" + std::strerror(raw_errno) +
                   "; it needs CAP_NET_RAW). Enable one of them: widen net.ipv4.ping_group_range "
-                  "to include gid " + std::to_string(::getgid()) +
-                  " (sysctl -w net.ipv4.ping_group_range=\"" + std::to_string(::getgid()) + " " +
-                  std::to_string(::getgid()) + "\"), or grant CAP_NET_RAW "
+                  "to include gid " +
+                  std::to_string(::getgid()) + " (sysctl -w net.ipv4.ping_group_range=\"" +
+                  std::to_string(::getgid()) + " " + std::to_string(::getgid()) +
+                  "\"), or grant CAP_NET_RAW "
                   "(AmbientCapabilities=CAP_NET_RAW in the systemd unit)";
       }
       return;
@@ -250,13 +255,10 @@ struct Prober::Impl {
   bool attachEchoFilter(int fd, int family) {
     std::vector<sock_filter> f;
     if (family == AF_INET) {
-      f = {{BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0},
-           {BPF_LD | BPF_B | BPF_IND, 0, 0, 0},
+      f = {{BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0}, {BPF_LD | BPF_B | BPF_IND, 0, 0, 0},
            {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0},  // echo reply
-           {BPF_LD | BPF_H | BPF_IND, 0, 0, 4},
-           {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, echo_id},
-           {BPF_RET | BPF_K, 0, 0, 0xffff},
-           {BPF_RET | BPF_K, 0, 0, 0}};
+           {BPF_LD | BPF_H | BPF_IND, 0, 0, 4},  {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, echo_id},
+           {BPF_RET | BPF_K, 0, 0, 0xffff},      {BPF_RET | BPF_K, 0, 0, 0}};
     } else {
       f = {{BPF_LD | BPF_B | BPF_ABS, 0, 0, 0},
            {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 129},  // echo reply
@@ -397,7 +399,8 @@ struct Prober::Impl {
         // Spread first probes over one interval so 1,000 targets do not fire together, in
         // kPhases groups so the thread wakes kPhases times per interval, not once per target.
         const auto period = std::max<std::int64_t>(toNs(spec.interval), 1);
-        t->next_send_mono = now_mono + static_cast<std::int64_t>(t->token * 7919ull % kPhases) * period / kPhases;
+        t->next_send_mono =
+            now_mono + static_cast<std::int64_t>(t->token * 7919ull % kPhases) * period / kPhases;
         by_token[t->token] = t.get();
         sends.push({t->next_send_mono, t->token});
         log::debug(kComponent, std::string("probing ") + probeKindName(spec.kind) + " " +
@@ -422,7 +425,8 @@ struct Prober::Impl {
       if (s.fd >= 0) continue;
       bool need = false;
       for (auto& [_, t] : targets)
-        need |= t->spec.kind == ProbeKind::kIcmp && (t->spec.address.isV4() == (s.family == AF_INET));
+        need |=
+            t->spec.kind == ProbeKind::kIcmp && (t->spec.address.isV4() == (s.family == AF_INET));
       if (!need) continue;
       const std::string before = s.error;
       openIcmp(s);
@@ -491,7 +495,8 @@ struct Prober::Impl {
         std::memset(to.sll_addr, 0xff, 6);
         const std::uint32_t seq = t.next_seq++;
         const std::int64_t tx = realtimeNs();
-        if (::sendto(arp_fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
+        if (::sendto(arp_fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof to) < 0) {
           t.stats.failed(tx, sendFailureReason(errno));
           return;
         }
@@ -573,8 +578,9 @@ struct Prober::Impl {
       const ssize_t n = ::recvmsg(s.fd, &msg, MSG_DONTWAIT);
       if (n < 0) return;
       const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
-      auto r = parseEchoReply(s.family, std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)),
-                              s.raw && s.family == AF_INET);
+      auto r =
+          parseEchoReply(s.family, std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)),
+                         s.raw && s.family == AF_INET);
       if (!r || !r->cookie || r->cookie->cookie != cookie) continue;
       auto it = by_token.find(r->cookie->token);
       if (it == by_token.end()) continue;
@@ -679,7 +685,8 @@ struct Prober::Impl {
       for (auto& [t, fd] : tcp_index) fds.push_back({fd, POLLOUT, 0});
       // Wake at least once a second to notice new LLDP management addresses.
       std::int64_t wait = std::clamp<std::int64_t>(wake - monoNs(), 0, 1'000'000'000);
-      timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+      timespec ts{static_cast<time_t>(wait / 1'000'000'000),
+                  static_cast<long>(wait % 1'000'000'000)};
       const int rc = ::ppoll(fds.data(), fds.size(), &ts, nullptr);
       if (rc <= 0) continue;
       if (fds[4].revents & POLLIN) {

@@ -48,7 +48,7 @@ struct ProberOptions {
   std::vector<ProbeTargetSpec> targets;  // configured targets
   bool gateways = true;                  // probe the default gateways
   std::vector<ProbeKind> gateway_kinds{ProbeKind::kIcmp, ProbeKind::kArp};
-  bool lldp_management = true;  // probe LLDP-advertised management addresses
+  bool lldp_management = true;                 // probe LLDP-advertised management addresses
   Duration interval{std::chrono::seconds(1)};  // for discovered targets
   Duration timeout{std::chrono::seconds(2)};
   std::size_t max_targets = 4096;

@@ -70,7 +70,8 @@ void parseDefaultRouteMessage(const void* msg, std::vector<DefaultGateway>* out)
     out->push_back({*ip, oif, ifName(oif), metric});
   };
   if (ra.tb[RTA_GATEWAY] != nullptr) {
-    add(ra.tb[RTA_GATEWAY], ra.tb[RTA_OIF] ? static_cast<int>(mnl_attr_get_u32(ra.tb[RTA_OIF])) : 0);
+    add(ra.tb[RTA_GATEWAY],
+        ra.tb[RTA_OIF] ? static_cast<int>(mnl_attr_get_u32(ra.tb[RTA_OIF])) : 0);
   } else if (ra.tb[RTA_MULTIPATH] != nullptr) {
     // ECMP: a list of rtnexthop, each followed by its own attributes.
     auto* nh = static_cast<const rtnexthop*>(mnl_attr_get_payload(ra.tb[RTA_MULTIPATH]));
@@ -107,16 +108,18 @@ Status RouteNetlink::open() {
   timeval tv{1, 0};
   (void)::setsockopt(mnl_socket_get_fd(req_), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   events_ = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (events_ == nullptr ||
-      mnl_socket_bind(events_, RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_LINK |
-                                   RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
-                      MNL_SOCKET_AUTOPID) < 0) {
+  if (events_ == nullptr || mnl_socket_bind(events_,
+                                            RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_LINK |
+                                                RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+                                            MNL_SOCKET_AUTOPID) < 0) {
     return makeError(std::string("rtnetlink route subscription: ") + std::strerror(errno));
   }
   return Status::Ok();
 }
 
-int RouteNetlink::eventFd() const { return events_ ? mnl_socket_get_fd(events_) : -1; }
+int RouteNetlink::eventFd() const {
+  return events_ ? mnl_socket_get_fd(events_) : -1;
+}
 
 bool RouteNetlink::drainEvents() {
   if (events_ == nullptr) return false;
@@ -155,8 +158,9 @@ Result<std::vector<DefaultGateway>> RouteNetlink::defaultGateways(int family) {
     if (rc == MNL_CB_STOP) break;
     if (rc < 0) return makeError(std::string("route dump: ") + std::strerror(errno));
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const DefaultGateway& a, const DefaultGateway& b) { return a.metric < b.metric; });
+  std::stable_sort(out.begin(), out.end(), [](const DefaultGateway& a, const DefaultGateway& b) {
+    return a.metric < b.metric;
+  });
   return out;
 }
 

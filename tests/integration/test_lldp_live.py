@@ -97,6 +97,31 @@ def main():
             fslib.check(val(m, "foreshock_lldp_neighbors", interface="eth0") == 0, "no neighbour left")
             m = wait_metric(agent, lambda m: not series(m, "foreshock_probe_up", name="lldp-management"),
                             5, "the management-address target to be dropped with its neighbour")
+
+            # CDP as a fallback source: lldpd -ccc sends CDP frames (its startup config this
+            # time names the host, so no neighbour is ever seen under the real hostname).
+            for stale in (sock, pid):  # left behind by the killed lldpd
+                if os.path.exists(stale):
+                    os.unlink(stale)
+            startup = write_config(topo, "configure system hostname sw1.fspr\n"
+                                         "configure lldp tx-interval 1\n")
+            speaker = topo.spawn(topo.sw, [lldpd, "-d", "-ccc", "-u", sock, "-p", pid, "-O", startup,
+                                           "-I", "p1", "-m", GW4],
+                                 stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+            m = wait_metric(agent, lambda m: series(m, "foreshock_lldp_neighbor_details_info", protocol="cdp"),
+                            15, "a CDP neighbour from lldpd -ccc")
+            cdp = series(m, "foreshock_lldp_neighbor_details_info", protocol="cdp")
+            fslib.check(len(cdp) == 1, f"one CDP neighbour: {cdp}")
+            info = series(m, "foreshock_lldp_neighbor_info", chassis_id=cdp[0][0]["chassis_id"],
+                          port_id=cdp[0][0]["port_id"])
+            print("cdp neighbour:", info)
+            fslib.check(info[0][0]["system_name"] == "sw1.fspr" and info[0][0]["port_id"] == "p1"
+                        and info[0][0]["mgmt_address"] == GW4, f"CDP neighbour fields: {info}")
+            fslib.check((val(m, "foreshock_lldp_frames_received_total", interface="eth0", protocol="cdp") or 0) > 0,
+                        "CDP frames counted")
+            fslib.check(val(m, "foreshock_lldp_frames_invalid_total", interface="eth0") == 0,
+                        "no frame from lldpd may fail to decode")
+            fslib.promtool_check(agent.metrics())
     print("ok")
 
 

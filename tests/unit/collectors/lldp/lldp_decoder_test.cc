@@ -103,8 +103,8 @@ TEST(LldpDecoder, RejectsAFrameWithoutTheMandatoryTlvs) {
 
 TEST(LldpDecoder, RejectsMandatoryTlvsOutOfOrder) {
   // Port id first.
-  std::vector<std::uint8_t> p = {0x04, 0x03, 0x05, 'a', 'b', 0x02, 0x07, 0x04, 1, 2, 3, 4, 5, 6,
-                                 0x06, 0x02, 0x00, 0x10, 0x00, 0x00};
+  std::vector<std::uint8_t> p = {0x04, 0x03, 0x05, 'a', 'b',  0x02, 0x07, 0x04, 1,    2,
+                                 3,    4,    5,    6,   0x06, 0x02, 0x00, 0x10, 0x00, 0x00};
   auto r = decodeLldpdu(p);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("chassis id"), std::string::npos) << r.error().message;
@@ -122,8 +122,8 @@ TEST(LldpDecoder, DecodesZeroTtlAsAShutdownFrame) {
 }
 
 TEST(LldpDecoder, RejectsATtlTlvShorterThanTwoBytes) {
-  std::vector<std::uint8_t> p = {0x02, 0x07, 0x04, 1, 2, 3, 4, 5, 6, 0x04, 0x03, 0x05, 'a', 'b',
-                                 0x06, 0x01, 0x00, 0x00, 0x00};
+  std::vector<std::uint8_t> p = {0x02, 0x07, 0x04, 1,   2,    3,    4,    5,    6,   0x04,
+                                 0x03, 0x05, 'a',  'b', 0x06, 0x01, 0x00, 0x00, 0x00};
   auto r = decodeLldpdu(p);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("TTL needs 2 bytes"), std::string::npos) << r.error().message;
@@ -140,9 +140,9 @@ TEST(LldpDecoder, RejectsAManagementAddressWhoseLengthRunsPastTheTlv) {
 }
 
 TEST(LldpDecoder, ReplacesUnprintableBytesInTextFields) {
-  std::vector<std::uint8_t> p = {0x02, 0x07, 0x04, 1,    2, 3, 4, 5, 6, 0x04, 0x03, 0x05, 'a',
-                                 'b',  0x06, 0x02, 0x00, 0x78, 0x0a, 0x04, 's', 'w', 0xff, '1',
-                                 0x00, 0x00};
+  std::vector<std::uint8_t> p = {0x02, 0x07, 0x04, 1,   2,    3,    4,    5,    6,
+                                 0x04, 0x03, 0x05, 'a', 'b',  0x06, 0x02, 0x00, 0x78,
+                                 0x0a, 0x04, 's',  'w', 0xff, '1',  0x00, 0x00};
   auto r = decodeLldpdu(p);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->system_name, "sw?1");
@@ -160,16 +160,15 @@ TEST(LldpDecoder, RejectsFramesThatAreNeitherLldpNorCdp) {
 
 TEST(CdpDecoder, DecodesDeviceIdPortIdAndAddress) {
   // dst 01:00:0c:cc:cc:cc, src, 802.3 length, LLC/SNAP, CDP v2 ttl 180, TLVs.
-  std::vector<std::uint8_t> f = {0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc, 0x00, 0x11, 0x22, 0x33, 0x44,
-                                 0x55, 0x00, 0x00, 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00,
-                                 0x02, 180,  0x00, 0x00,
-                                 // Device ID "sw9"
-                                 0x00, 0x01, 0x00, 0x07, 's', 'w', '9',
-                                 // Port ID "Gi0/1"
-                                 0x00, 0x03, 0x00, 0x09, 'G', 'i', '0', '/', '1',
-                                 // Addresses: 1 x IPv4 192.0.2.7
-                                 0x00, 0x02, 0x00, 0x11, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0xcc,
-                                 0x00, 0x04, 192, 0, 2, 7};
+  std::vector<std::uint8_t> f = {
+      0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x00, 0x00, 0xaa,
+      0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, 0x02, 180, 0x00, 0x00,
+      // Device ID "sw9"
+      0x00, 0x01, 0x00, 0x07, 's', 'w', '9',
+      // Port ID "Gi0/1"
+      0x00, 0x03, 0x00, 0x09, 'G', 'i', '0', '/', '1',
+      // Addresses: 1 x IPv4 192.0.2.7
+      0x00, 0x02, 0x00, 0x11, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0xcc, 0x00, 0x04, 192, 0, 2, 7};
   const std::size_t len = f.size() - 14;
   f[12] = static_cast<std::uint8_t>(len >> 8);
   f[13] = static_cast<std::uint8_t>(len);
