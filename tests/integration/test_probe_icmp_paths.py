@@ -111,6 +111,17 @@ def main():
             fslib.check(arp_up == 1, f"ARP probe of the on-link gateway should be up: {arp_up}")
             fslib.promtool_check(agent.metrics())
 
+            # The gateway changes: the prober follows the routing table within a second or so.
+            topo.sw.exec(["ip", "addr", "add", "10.66.0.254/24", "dev", "br0"])
+            h1.exec(["ip", "route", "replace", "default", "via", "10.66.0.254"])
+            changed = time.monotonic()
+            m = wait_metric(agent, lambda m: (val(m, "foreshock_probe_received_total", target="10.66.0.254",
+                                                  probe="icmp", name="default-gateway") or 0) >= 2
+                            and not series(m, "foreshock_probe_sent_total", target=GW4, name="default-gateway"),
+                            10, "the new default gateway to replace the old one")
+            print(f"gateway change followed within {time.monotonic() - changed:.1f} s")
+            h1.exec(["ip", "route", "replace", "default", "via", GW4])
+
         # 3. Neither: ping sockets refused and no CAP_NET_RAW.
         with NsAgent(h1, cfg, wrapper=NOBODY) as agent:
             m = wait_metric(agent, lambda m: series(m, "foreshock_probe_up", probe="icmp", reason="no_icmp_socket"),
