@@ -2,6 +2,7 @@
 
 #include <regex>
 #include <set>
+#include <thread>
 
 namespace foreshock {
 
@@ -31,6 +32,15 @@ class ProbeCollector final : public Collector {
   explicit ProbeCollector(ProberOptions opts) : prober_(std::move(opts)) {}
 
   Status collect(MetricSet& out) override {
+    if (first_) {
+      // Bounded wait (well inside the 2 s default timeout) so that a one-shot run reports
+      // outcomes; probes still unanswered after it stay "pending".
+      first_ = false;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+      while (!prober_.settled() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
     for (const auto& s : prober_.sockets()) {
       out.info("foreshock_probe_socket_info",
                "How ICMP probes of one address family are sent: mode ping (unprivileged ping "
@@ -110,6 +120,7 @@ class ProbeCollector final : public Collector {
 
  private:
   Prober prober_;
+  bool first_ = true;
 };
 
 }  // namespace

@@ -180,7 +180,9 @@ struct Prober::Impl {
   TimerQueue deadlines;  // realtime ns
   std::int64_t next_refresh_mono = 0;
   std::uint64_t lldp_generation = ~0ull;
-  std::size_t tcp_targets = 0;  // targets of kind tcp (only they have connects in flight)
+  std::size_t tcp_targets = 0;
+  bool refreshed =
+      false;  // guarded by mu  // targets of kind tcp (only they have connects in flight)
 
   ~Impl() {
     for (auto& s : icmp)
@@ -414,6 +416,7 @@ struct Prober::Impl {
       by_token.erase(t->token);
     }
     targets = std::move(next);
+    refreshed = true;
     bool need_arp = false;
     tcp_targets = 0;
     for (auto& [_, t] : targets) {
@@ -741,6 +744,14 @@ void Prober::visit(const std::function<void(const TargetView&)>& fn) const {
                  t->stats.lossRatio(now_rt, 300)};
     fn(v);
   }
+}
+
+bool Prober::settled() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->refreshed) return false;
+  for (const auto& [_, t] : impl_->targets)
+    if (t->stats.reason() == "pending") return false;
+  return true;
 }
 
 std::vector<IcmpSocketView> Prober::sockets() const {

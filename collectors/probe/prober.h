@@ -84,6 +84,10 @@ class Prober {
   void visit(const std::function<void(const TargetView&)>& fn) const;
   std::vector<IcmpSocketView> sockets() const;
   std::uint64_t probesSent() const { return probes_sent_.load(); }
+  // True once the targets have been discovered and every target has an outcome (answered,
+  // lost, or unable to run). The first collect() waits a little for this, so one-shot runs
+  // (`foreshock check`, `collect`) report real results instead of "pending".
+  bool settled() const;
 
   struct Impl;
 
