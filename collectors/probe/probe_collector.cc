@@ -1,5 +1,6 @@
 #include "collectors/probe/probe_collector.h"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 #include <thread>
@@ -29,14 +30,15 @@ Labels with(Labels l, std::string k, std::string v) {
 
 class ProbeCollector final : public Collector {
  public:
-  explicit ProbeCollector(ProberOptions opts) : prober_(std::move(opts)) {}
+  ProbeCollector(ProberOptions opts, Duration first_wait)
+      : prober_(std::move(opts)), first_wait_(first_wait) {}
 
   Status collect(MetricSet& out) override {
     if (first_) {
-      // Bounded wait (well inside the 2 s default timeout) so that a one-shot run reports
+      // Bounded wait (at most half the collector's timeout) so that a one-shot run reports
       // outcomes; probes still unanswered after it stay "pending".
       first_ = false;
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+      const auto until = std::chrono::steady_clock::now() + first_wait_;
       while (!prober_.settled() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
@@ -120,6 +122,7 @@ class ProbeCollector final : public Collector {
 
  private:
   Prober prober_;
+  Duration first_wait_;
   bool first_ = true;
 };
 
@@ -230,7 +233,9 @@ CollectorInfo probeCollectorInfo() {
   info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
     auto opts = proberOptionsFromConfig(ctx.config, ctx.paths);
     if (!opts) return opts.error();
-    return std::unique_ptr<Collector>(std::make_unique<ProbeCollector>(std::move(*opts)));
+    Duration wait = std::chrono::milliseconds(1500);
+    if (ctx.config.has("timeout")) wait = std::min(wait, ctx.config.getDuration("timeout") / 2);
+    return std::unique_ptr<Collector>(std::make_unique<ProbeCollector>(std::move(*opts), wait));
   };
   return info;
 }
