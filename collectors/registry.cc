@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "collectors/lldp/lldp_collector.h"
 #include "collectors/netdev/netdev_collector.h"
+#include "collectors/probe/probe_collector.h"
 #include "collectors/self/self_collector.h"
 #include "collectors/sensors/sensors_collector.h"
 #include "collectors/smart/smart_collector.h"
@@ -28,7 +30,9 @@ const CollectorInfo* Registry::find(const std::string& name) const {
 Registry builtinRegistry() {
   Registry r;
   // One line per collector. Keep this list sorted by name.
+  (void)r.add(lldpCollectorInfo());
   (void)r.add(netdevCollectorInfo());
+  (void)r.add(probeCollectorInfo());
   (void)r.add(selfCollectorInfo());
   (void)r.add(sensorsCollectorInfo());
   (void)r.add(smartCollectorInfo());

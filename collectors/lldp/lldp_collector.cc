@@ -1,0 +1,419 @@
+#include "collectors/lldp/lldp_collector.h"
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include "collectors/lldp/neighbor_table.h"
+#include "core/file_util.h"
+#include "core/log.h"
+
+namespace foreshock {
+
+std::vector<std::string> selectLldpInterfaces(const std::filesystem::path& class_net,
+                                              const std::regex& include,
+                                              const std::regex& exclude) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(class_net, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!std::regex_search(name, include) || std::regex_search(name, exclude)) continue;
+    auto type = readAttribute(it->path() / "type");
+    if (!type || *type != "1") continue;  // ARPHRD_ETHER only (not lo, tun, ip tunnels)
+    std::error_code ec2;
+    if (std::filesystem::exists(it->path() / "bridge", ec2)) continue;   // bridge master
+    if (std::filesystem::exists(it->path() / "bonding", ec2)) continue;  // bond master
+    out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+namespace {
+
+constexpr const char* kComponent = "lldp";
+constexpr auto kRescanEvery = std::chrono::seconds(10);
+constexpr auto kWarnEvery = std::chrono::minutes(5);
+
+// Accepts LLDP (ethertype 0x88cc) and CDP (802.3 length field, LLC AA-AA-03, SNAP OUI
+// 00-00-0C, protocol 0x2000); drops everything else in the kernel, so a busy link costs
+// nothing in user space.
+const sock_filter kDiscoveryFilter[] = {
+    {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
+    {BPF_JMP | BPF_JEQ | BPF_K, 5, 0, 0x88cc},
+    {BPF_JMP | BPF_JGT | BPF_K, 5, 0, 1500},
+    {BPF_LD | BPF_W | BPF_ABS, 0, 0, 14},
+    {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0xaaaa0300},
+    {BPF_LD | BPF_W | BPF_ABS, 0, 0, 18},
+    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0x000c2000},
+    {BPF_RET | BPF_K, 0, 0, 0x40000},
+    {BPF_RET | BPF_K, 0, 0, 0},
+};
+
+struct Listener {
+  std::string name;
+  int ifindex = 0;
+  int fd = -1;
+  std::string error;   // why there is no socket (empty when listening)
+  std::string reason;  // bounded label value for the error
+  std::uint64_t lldp_frames = 0;
+  std::uint64_t cdp_frames = 0;
+  std::uint64_t invalid_frames = 0;
+  std::chrono::steady_clock::time_point last_warn{};
+};
+
+std::string errnoText(int e) {
+  return std::strerror(e);
+}
+
+// Opens the capture socket for one interface. The socket starts with protocol 0 (it receives
+// nothing) so that the filter is in place before the bind lets traffic in.
+int openListener(const std::string& ifname, int ifindex, std::string* error, std::string* reason) {
+  int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    const int e = errno;
+    *reason = e == EPERM ? "no_cap_net_raw" : "socket_error";
+    *error = "AF_PACKET socket for " + ifname + ": " + errnoText(e) +
+             (e == EPERM ? " (LLDP needs CAP_NET_RAW)" : "");
+    return -1;
+  }
+  auto fail = [&](const std::string& what) {
+    const int e = errno;
+    *reason = "socket_error";
+    *error = what + " on " + ifname + ": " + errnoText(e);
+    ::close(fd);
+    return -1;
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof kDiscoveryFilter / sizeof kDiscoveryFilter[0]),
+                  const_cast<sock_filter*>(kDiscoveryFilter)};
+  if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
+    return fail("attaching the LLDP/CDP filter");
+  }
+  int one = 1;
+#ifdef PACKET_IGNORE_OUTGOING
+  // A local lldpd's own frames would otherwise look like a neighbour.
+  (void)::setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+#endif
+  (void)one;
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_ifindex = ifindex;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) return fail("bind");
+  // Many NICs drop link-local multicast they were not asked for: join the LLDP group
+  // (01:80:c2:00:00:0e, "nearest bridge") and the CDP group (01:00:0c:cc:cc:cc).
+  static const unsigned char kGroups[2][6] = {{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e},
+                                              {0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc}};
+  for (const auto& g : kGroups) {
+    packet_mreq mr{};
+    mr.mr_ifindex = ifindex;
+    mr.mr_type = PACKET_MR_MULTICAST;
+    mr.mr_alen = 6;
+    std::memcpy(mr.mr_address, g, 6);
+    if (::setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) != 0) {
+      return fail("joining the LLDP multicast group");
+    }
+  }
+  return fd;
+}
+
+// Thread-safety: the listener thread owns the sockets; the per-interface counters are
+// guarded by mu_ and copied by collect().
+class LldpCollector final : public Collector {
+ public:
+  explicit LldpCollector(const CollectorContext& ctx)
+      : class_net_(ctx.paths.sys("class/net")),
+        include_(ctx.config.getString("include"), std::regex::extended),
+        exclude_(ctx.config.getString("exclude"), std::regex::extended),
+        cdp_(ctx.config.getBool("cdp")),
+        clock_(ctx.clock) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~LldpCollector() override {
+    stop_ = true;
+    std::uint64_t one = 1;
+    if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+    if (thread_.joinable()) thread_.join();
+    for (auto& [_, l] : listeners_)
+      if (l.fd >= 0) ::close(l.fd);
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  Status collect(MetricSet& out) override {
+    auto& table = NeighborTable::global();
+    table.expire(std::chrono::steady_clock::now());
+    const auto now = std::chrono::steady_clock::now();
+    std::map<std::string, std::size_t> counts;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [name, l] : listeners_) {
+        counts[name] = 0;
+        out.gauge(
+            "foreshock_lldp_listener_up",
+            "1 when the LLDP/CDP listener has a socket open on the interface; 0 with a reason.",
+            {{"interface", name}, {"reason", l.reason}}, l.fd >= 0 ? 1 : 0);
+        out.counter("foreshock_lldp_frames_received_total",
+                    "Discovery frames received and decoded, by protocol.",
+                    {{"interface", name}, {"protocol", "lldp"}},
+                    static_cast<double>(l.lldp_frames));
+        out.counter("foreshock_lldp_frames_received_total",
+                    "Discovery frames received and decoded, by protocol.",
+                    {{"interface", name}, {"protocol", "cdp"}}, static_cast<double>(l.cdp_frames));
+        out.counter("foreshock_lldp_frames_invalid_total",
+                    "Discovery frames that could not be decoded (malformed TLVs).",
+                    {{"interface", name}}, static_cast<double>(l.invalid_frames));
+      }
+    }
+    for (const auto& e : table.entries()) {
+      const auto& n = e.neighbor;
+      ++counts[e.interface];
+      std::string mgmt;
+      for (const auto& a : n.management_addresses)
+        if (a.family == 1) {
+          mgmt = a.address;
+          break;
+        }
+      if (mgmt.empty())
+        for (const auto& a : n.management_addresses)
+          if (a.family == 2) {
+            mgmt = a.address;
+            break;
+          }
+      out.info("foreshock_lldp_neighbor_info",
+               "The switch (or other LLDP/CDP speaker) heard on an interface; value 1.",
+               {{"interface", e.interface},
+                {"chassis_id", n.chassis_id},
+                {"system_name", n.system_name},
+                {"port_id", n.port_id},
+                {"port_description", n.port_description},
+                {"mgmt_address", mgmt}});
+      Labels key{{"interface", e.interface}, {"chassis_id", n.chassis_id}, {"port_id", n.port_id}};
+      Labels details = key;
+      details.push_back({"protocol", n.protocol});
+      details.push_back({"chassis_id_subtype", std::to_string(n.chassis_id_subtype)});
+      details.push_back({"port_id_subtype", std::to_string(n.port_id_subtype)});
+      details.push_back({"system_description", n.system_description});
+      details.push_back({"capabilities", n.capabilities_supported
+                                             ? lldpCapabilityNames(*n.capabilities_supported)
+                                             : ""});
+      details.push_back({"enabled_capabilities", n.capabilities_enabled
+                                                     ? lldpCapabilityNames(*n.capabilities_enabled)
+                                                     : ""});
+      details.push_back({"port_vlan_id", n.port_vlan_id ? std::to_string(*n.port_vlan_id) : ""});
+      details.push_back({"source_mac", n.source_mac});
+      out.info("foreshock_lldp_neighbor_details_info",
+               "More about a neighbour: protocol, id subtypes, description, capabilities, PVID.",
+               details);
+      const double left = std::chrono::duration<double>(e.expires - now).count();
+      out.gauge("foreshock_lldp_neighbor_ttl_remaining_seconds",
+                "Seconds until the neighbour ages out unless it is heard again.", key,
+                left > 0 ? left : 0);
+      out.gauge("foreshock_lldp_neighbor_last_seen_timestamp_seconds",
+                "When the neighbour's last frame arrived (Unix seconds).", key, e.last_seen);
+      if (n.mac_phy) {
+        out.gauge("foreshock_lldp_neighbor_mau_type",
+                  "802.3 MAU type the neighbour reports for its port (RFC 4836 numbering).", key,
+                  n.mac_phy->mau_type);
+      }
+      if (n.max_frame_size) {
+        out.gauge("foreshock_lldp_neighbor_max_frame_size_bytes",
+                  "802.3 maximum frame size the neighbour's port accepts.", key, *n.max_frame_size);
+      }
+    }
+    for (const auto& [iface, c] : counts) {
+      out.gauge("foreshock_lldp_neighbors", "Neighbours currently known on the interface.",
+                {{"interface", iface}}, static_cast<double>(c));
+    }
+    for (const auto& [iface, c] : table.changesByInterface()) {
+      out.counter("foreshock_lldp_neighbor_changes_total",
+                  "Neighbours appearing, disappearing or changing identity on the interface.",
+                  {{"interface", iface}}, static_cast<double>(c));
+    }
+    out.declare("foreshock_lldp_neighbor_changes_total",
+                "Neighbours appearing, disappearing or changing identity on the interface.",
+                prometheus::MetricType::Counter);
+    return Status::Ok();
+  }
+
+ private:
+  void rescan() {
+    auto names = selectLldpInterfaces(class_net_, include_, exclude_);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      const bool keep = std::find(names.begin(), names.end(), it->first) != names.end() &&
+                        static_cast<int>(::if_nametoindex(it->first.c_str())) == it->second.ifindex;
+      if (keep) {
+        ++it;
+        continue;
+      }
+      log::info(kComponent, "interface " + it->first + " is gone; stopped listening on it");
+      if (it->second.fd >= 0) ::close(it->second.fd);
+      NeighborTable::global().removeInterface(it->first);
+      it = listeners_.erase(it);
+    }
+    for (const auto& name : names) {
+      auto& l = listeners_[name];
+      if (l.fd >= 0) continue;
+      l.name = name;
+      l.ifindex = static_cast<int>(::if_nametoindex(name.c_str()));
+      if (l.ifindex == 0) {
+        l.reason = "vanished";
+        l.error = "interface " + name + " vanished";
+        continue;
+      }
+      std::string error, reason;
+      l.fd = openListener(name, l.ifindex, &error, &reason);
+      if (l.fd < 0) {
+        if (l.error != error) log::error(kComponent, error);
+        l.error = error;
+        l.reason = reason;
+      } else {
+        log::info(kComponent,
+                  "listening for LLDP" + std::string(cdp_ ? "/CDP" : "") + " on " + name);
+        l.error.clear();
+        l.reason.clear();
+      }
+    }
+  }
+
+  void receive(Listener& l) {
+    std::uint8_t buf[2048];
+    for (int i = 0; i < 64; ++i) {
+      sockaddr_ll from{};
+      socklen_t flen = sizeof from;
+      const ssize_t n =
+          ::recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        // ENETDOWN/ENXIO: the interface went down or away; the next rescan reopens it.
+        log::warn(kComponent, "receive on " + l.name + ": " + errnoText(errno));
+        ::close(l.fd);
+        l.fd = -1;
+        l.reason = "receive_error";
+        return;
+      }
+      if (from.sll_pkttype == PACKET_OUTGOING) continue;
+      auto r =
+          decodeDiscoveryFrame(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
+      if (!r) {
+        ++l.invalid_frames;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - l.last_warn > kWarnEvery) {
+          l.last_warn = now;
+          log::warn(kComponent,
+                    "malformed discovery frame on " + l.name + ": " + r.error().message);
+        }
+        continue;
+      }
+      if (r->protocol == "cdp") {
+        if (!cdp_) continue;
+        ++l.cdp_frames;
+      } else {
+        ++l.lldp_frames;
+      }
+      if (NeighborTable::global().update(l.name, *r, std::chrono::steady_clock::now(),
+                                         clock_->wallSeconds())) {
+        log::info(kComponent, "neighbour on " + l.name + ": " + r->system_name + " port " +
+                                  r->port_id + " (" + r->protocol + ", ttl " +
+                                  std::to_string(r->ttl_seconds) + "s)");
+      }
+    }
+  }
+
+  void run() {
+    ::pthread_setname_np(::pthread_self(), "fs-lldp");
+    auto next_scan = std::chrono::steady_clock::now();
+    while (!stop_) {
+      if (std::chrono::steady_clock::now() >= next_scan) {
+        rescan();
+        next_scan = std::chrono::steady_clock::now() + kRescanEvery;
+      }
+      std::vector<pollfd> fds;
+      std::vector<std::string> names;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        fds.push_back({wake_fd_, POLLIN, 0});
+        for (auto& [name, l] : listeners_) {
+          if (l.fd < 0) continue;
+          fds.push_back({l.fd, POLLIN, 0});
+          names.push_back(name);
+        }
+      }
+      const int rc = ::poll(fds.data(), fds.size(), 1000);
+      if (rc < 0 && errno != EINTR) {
+        log::error(kComponent, "poll: " + errnoText(errno));
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        continue;
+      }
+      NeighborTable::global().expire(std::chrono::steady_clock::now());
+      if (rc <= 0) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      for (std::size_t i = 1; i < fds.size(); ++i) {
+        if ((fds[i].revents & (POLLIN | POLLERR)) == 0) continue;
+        auto it = listeners_.find(names[i - 1]);
+        if (it != listeners_.end() && it->second.fd == fds[i].fd) receive(it->second);
+      }
+    }
+  }
+
+  std::filesystem::path class_net_;
+  std::regex include_;
+  std::regex exclude_;
+  bool cdp_;
+  const Clock* clock_;
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::map<std::string, Listener> listeners_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+CollectorInfo lldpCollectorInfo() {
+  CollectorInfo info;
+  info.name = "lldp";
+  info.description = "LLDP/CDP neighbours: which switch and port each interface is plugged into.";
+  info.enabled_by_default = true;
+  info.default_interval = std::chrono::seconds(15);
+  info.default_timeout = std::chrono::seconds(2);
+  info.options = {
+      opt::regex("include", ".*",
+                 "Listen on interfaces whose name matches (POSIX extended regex, unanchored)."),
+      opt::regex("exclude",
+                 "^(lo|veth.*|docker.*|virbr.*|vnet.*|br-.*|cali.*|flannel.*|cni.*|tap.*|tun.*)$",
+                 "Never listen on interfaces whose name matches (virtual links by default)."),
+      opt::boolean("cdp", true, "Also decode Cisco Discovery Protocol frames (fallback source)."),
+  };
+  info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
+    for (const char* key : {"include", "exclude"}) {
+      try {
+        std::regex re(ctx.config.getString(key), std::regex::extended);
+      } catch (const std::regex_error& e) {
+        return makeError(ctx.config.path + "." + key + ": invalid regular expression: " + e.what());
+      }
+    }
+    return std::unique_ptr<Collector>(std::make_unique<LldpCollector>(ctx));
+  };
+  return info;
+}
+
+}  // namespace foreshock

@@ -1,0 +1,70 @@
+// The process-wide table of link-layer neighbours: the lldp collector writes what it hears,
+// the probe collector reads the management addresses the switch advertises and probes them.
+// Both live in collectors/, so they share this table directly (collectors never include the
+// agent, health or exporters layers).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "collectors/lldp/lldp_decoder.h"
+
+namespace foreshock {
+
+struct NeighborEntry {
+  std::string interface;  // the local interface the frame arrived on
+  LldpNeighbor neighbor;
+  std::chrono::steady_clock::time_point expires;
+  double first_seen = 0;  // Unix seconds
+  double last_seen = 0;
+};
+
+// A management address learnt from a neighbour, with the interface it was heard on.
+struct NeighborManagementAddress {
+  std::string interface;
+  std::string system_name;
+  LldpManagementAddress address;
+};
+
+// Keyed by (interface, protocol, chassis id, port id): one port may hear several speakers.
+// Entries live for the TTL of the last frame; a frame with TTL 0 removes its entry at once.
+// A change is a neighbour appearing, disappearing (aged out or shut down), or one of its
+// identity fields (system name, port description, management addresses) changing; changes are
+// counted per interface.
+// Thread-safety: every method is safe to call from any thread (one internal mutex).
+class NeighborTable {
+ public:
+  // The table shared by every collector of this process.
+  static NeighborTable& global();
+
+  // Records a decoded frame heard on `interface` at `now` / `wall` (Unix seconds). Returns
+  // true when this counted as a change.
+  bool update(const std::string& interface, const LldpNeighbor& n,
+              std::chrono::steady_clock::time_point now, double wall);
+  // Removes entries whose TTL has passed; returns how many.
+  std::size_t expire(std::chrono::steady_clock::time_point now);
+  // Removes every entry of `interface` (the interface vanished); each removal is a change.
+  void removeInterface(const std::string& interface);
+
+  std::vector<NeighborEntry> entries() const;
+  std::vector<NeighborManagementAddress> managementAddresses() const;
+  std::map<std::string, std::uint64_t> changesByInterface() const;
+  // Increases with every change; cheap to poll.
+  std::uint64_t generation() const;
+  // For tests.
+  void clear();
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  mutable std::mutex mu_;
+  std::map<Key, NeighborEntry> entries_;
+  std::map<std::string, std::uint64_t> changes_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace foreshock

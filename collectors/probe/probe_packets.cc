@@ -1,0 +1,166 @@
+#include "collectors/probe/probe_packets.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <cstring>
+
+namespace foreshock {
+
+namespace {
+constexpr std::uint64_t kMagic = 0x6673707262000000ull;  // guards against random payloads
+
+void put16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+void put32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+}
+void put64(std::uint8_t* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+}
+std::uint16_t get16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+std::uint32_t get32(const std::uint8_t* p) {
+  return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
+         (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
+}
+std::uint64_t get64(const std::uint8_t* p) {
+  return (static_cast<std::uint64_t>(get32(p)) << 32) | get32(p + 4);
+}
+}  // namespace
+
+std::optional<IpAddress> parseIpAddress(std::string_view text) {
+  std::string s(text);
+  std::uint32_t scope = 0;
+  if (auto pct = s.find('%'); pct != std::string::npos) {
+    const std::string zone = s.substr(pct + 1);
+    s.resize(pct);
+    scope = ::if_nametoindex(zone.c_str());
+    if (scope == 0) {
+      char* end = nullptr;
+      unsigned long v = std::strtoul(zone.c_str(), &end, 10);
+      if (zone.empty() || *end != 0) return std::nullopt;
+      scope = static_cast<std::uint32_t>(v);
+    }
+  }
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, s.c_str(), &v4) == 1) return ipFromV4(v4);
+  if (::inet_pton(AF_INET6, s.c_str(), &v6) == 1) return ipFromV6(v6, scope);
+  return std::nullopt;
+}
+
+std::string formatIpAddress(const IpAddress& a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (a.family == AF_INET) return ::inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf);
+  if (a.family == AF_INET6) return ::inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
+  return "";
+}
+
+IpAddress ipFromV4(const in_addr& v4) {
+  IpAddress a;
+  a.family = AF_INET;
+  std::memcpy(a.bytes.data(), &v4, 4);
+  return a;
+}
+
+IpAddress ipFromV6(const in6_addr& v6, std::uint32_t scope) {
+  IpAddress a;
+  a.family = AF_INET6;
+  std::memcpy(a.bytes.data(), &v6, 16);
+  a.scope = scope;
+  return a;
+}
+
+bool isLinkLocal(const IpAddress& a) {
+  return a.family == AF_INET6 && a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80;
+}
+
+std::uint16_t internetChecksum(std::span<const std::uint8_t> data) {
+  std::uint32_t sum = 0;
+  std::size_t i = 0;
+  for (; i + 1 < data.size(); i += 2)
+    sum += static_cast<std::uint32_t>((data[i] << 8) | data[i + 1]);
+  if (i < data.size()) sum += static_cast<std::uint32_t>(data[i] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+std::vector<std::uint8_t> buildEchoRequest(int family, std::uint16_t id, std::uint16_t seq,
+                                           const ProbeCookie& cookie) {
+  std::vector<std::uint8_t> p(8 + kProbePayloadSize, 0);
+  p[0] = family == AF_INET ? 8 : 128;  // echo request
+  put16(&p[4], id);
+  put16(&p[6], seq);
+  put64(&p[8], kMagic ^ cookie.cookie);
+  put64(&p[16], cookie.cookie);
+  put32(&p[24], cookie.token);
+  put32(&p[28], cookie.sequence);
+  if (family == AF_INET) put16(&p[2], internetChecksum(p));
+  return p;
+}
+
+Result<EchoReply> parseEchoReply(int family, std::span<const std::uint8_t> data,
+                                 bool with_ipv4_header) {
+  if (with_ipv4_header) {
+    if (data.size() < 20)
+      return makeError("IPv4 header truncated (" + std::to_string(data.size()) + " bytes)");
+    const std::size_t ihl = static_cast<std::size_t>(data[0] & 0x0f) * 4;
+    if ((data[0] >> 4) != 4 || ihl < 20 || ihl > data.size()) {
+      return makeError("bad IPv4 header (version/IHL byte 0x" + std::to_string(data[0]) + ")");
+    }
+    data = data.subspan(ihl);
+  }
+  if (data.size() < 8)
+    return makeError("ICMP header truncated (" + std::to_string(data.size()) + " bytes)");
+  EchoReply r;
+  r.type = data[0];
+  const std::uint8_t want = family == AF_INET ? 0 : 129;
+  if (r.type != want)
+    return makeError("ICMP type " + std::to_string(r.type) + " is not an echo reply");
+  r.id = get16(&data[4]);
+  r.seq = get16(&data[6]);
+  if (data.size() >= 8 + kProbePayloadSize) {
+    const std::uint64_t c = get64(&data[16]);
+    if ((get64(&data[8]) ^ c) == kMagic) {
+      r.cookie = ProbeCookie{c, get32(&data[24]), get32(&data[28])};
+    }
+  }
+  return r;
+}
+
+std::vector<std::uint8_t> buildArpRequest(const std::array<std::uint8_t, 6>& our_mac,
+                                          const IpAddress& our_ip, const IpAddress& target) {
+  std::vector<std::uint8_t> p(28, 0);
+  put16(&p[0], 1);       // Ethernet
+  put16(&p[2], 0x0800);  // IPv4
+  p[4] = 6;
+  p[5] = 4;
+  put16(&p[6], 1);  // request
+  std::memcpy(&p[8], our_mac.data(), 6);
+  std::memcpy(&p[14], our_ip.bytes.data(), 4);
+  std::memcpy(&p[24], target.bytes.data(), 4);
+  return p;
+}
+
+Result<ArpPacket> parseArp(std::span<const std::uint8_t> data) {
+  if (data.size() < 28)
+    return makeError("ARP packet truncated (" + std::to_string(data.size()) + " bytes)");
+  if (get16(&data[0]) != 1 || get16(&data[2]) != 0x0800 || data[4] != 6 || data[5] != 4) {
+    return makeError("ARP packet is not Ethernet/IPv4");
+  }
+  ArpPacket a;
+  a.op = get16(&data[6]);
+  std::memcpy(a.sender_mac.data(), &data[8], 6);
+  a.sender_ip.family = AF_INET;
+  std::memcpy(a.sender_ip.bytes.data(), &data[14], 4);
+  std::memcpy(a.target_mac.data(), &data[18], 6);
+  a.target_ip.family = AF_INET;
+  std::memcpy(a.target_ip.bytes.data(), &data[24], 4);
+  return a;
+}
+
+}  // namespace foreshock

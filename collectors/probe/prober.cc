@@ -1,0 +1,768 @@
+#include "collectors/probe/prober.h"
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <queue>
+#include <random>
+#include <unordered_map>
+
+#include "collectors/lldp/neighbor_table.h"
+#include "collectors/probe/route_netlink.h"
+#include "core/file_util.h"
+#include "core/log.h"
+
+namespace foreshock {
+
+const char* probeKindName(ProbeKind k) {
+  switch (k) {
+    case ProbeKind::kIcmp: return "icmp";
+    case ProbeKind::kTcp: return "tcp";
+    case ProbeKind::kArp: return "arp";
+  }
+  return "icmp";
+}
+
+std::optional<ProbeKind> parseProbeKind(std::string_view s) {
+  if (s == "icmp") return ProbeKind::kIcmp;
+  if (s == "tcp") return ProbeKind::kTcp;
+  if (s == "arp") return ProbeKind::kArp;
+  return std::nullopt;
+}
+
+namespace {
+
+constexpr const char* kComponent = "probe";
+constexpr auto kRefreshEvery = std::chrono::seconds(30);
+constexpr std::int64_t kDebounceNs = 200'000'000;
+constexpr std::uint64_t kPhases = 50;
+
+std::int64_t realtimeNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+std::int64_t monoNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+std::int64_t toNs(Duration d) {
+  return static_cast<std::int64_t>(d.count()) * 1'000'000;
+}
+
+std::string errnoName(int e) {
+  const char* n = ::strerrorname_np(e);
+  return n ? n : "E" + std::to_string(e);
+}
+
+std::string sendFailureReason(int e) {
+  switch (e) {
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case EADDRNOTAVAIL: return "no_route";
+    case EPERM:
+    case EACCES: return "blocked";
+    case ENETDOWN: return "link_down";
+    default: return "send_error";
+  }
+}
+
+socklen_t toSockaddr(const IpAddress& a, std::uint16_t port, sockaddr_storage* ss) {
+  std::memset(ss, 0, sizeof *ss);
+  if (a.isV4()) {
+    auto* s4 = reinterpret_cast<sockaddr_in*>(ss);
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    std::memcpy(&s4->sin_addr, a.bytes.data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto* s6 = reinterpret_cast<sockaddr_in6*>(ss);
+  s6->sin6_family = AF_INET6;
+  s6->sin6_port = htons(port);
+  std::memcpy(&s6->sin6_addr, a.bytes.data(), 16);
+  s6->sin6_scope_id = a.scope;
+  return sizeof(sockaddr_in6);
+}
+
+std::optional<IpAddress> fromSockaddr(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) return ipFromV4(reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
+  if (ss.ss_family == AF_INET6) {
+    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    return ipFromV6(s6->sin6_addr, s6->sin6_scope_id);
+  }
+  return std::nullopt;
+}
+
+// Kernel receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME) of a received message.
+std::optional<std::int64_t> kernelTimestamp(msghdr* msg) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts{};
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    }
+  }
+  return std::nullopt;
+}
+
+struct TcpAttempt {
+  int fd = -1;
+  std::int64_t start_mono = 0;
+  std::int64_t deadline_mono = 0;
+};
+
+struct Target {
+  ProbeTargetSpec spec;
+  std::uint32_t token = 0;
+  std::string interface;
+  int ifindex = 0;
+  std::optional<IpAddress> source;
+  bool on_link = false;
+  bool routed = false;
+  std::string route_error;
+  TargetStats stats;
+  std::uint32_t next_seq = 0;
+  std::int64_t next_send_mono = 0;
+  std::vector<TcpAttempt> attempts;
+};
+
+struct IcmpSocket {
+  int family = 0;
+  int fd = -1;
+  bool raw = false;
+  std::string error;
+};
+
+struct TimedToken {
+  std::int64_t at;
+  std::uint32_t token;
+  std::uint32_t seq = 0;
+  bool operator>(const TimedToken& o) const { return at > o.at; }
+};
+using TimerQueue = std::priority_queue<TimedToken, std::vector<TimedToken>, std::greater<>>;
+
+}  // namespace
+
+struct Prober::Impl {
+  ProberOptions opts;
+  std::atomic<std::uint64_t>* probes_sent = nullptr;
+  mutable std::mutex mu;
+  std::map<std::tuple<int, IpAddress, std::uint16_t, std::string>, std::unique_ptr<Target>> targets;
+  std::unordered_map<std::uint32_t, Target*> by_token;
+  IcmpSocket icmp[2];  // [0] IPv4, [1] IPv6
+  int arp_fd = -1;
+  std::string arp_error;
+  RouteNetlink rtnl;
+  bool rtnl_ok = false;
+  int wake_fd = -1;
+  std::atomic<bool> stop{false};
+  std::thread thread;
+  std::uint64_t cookie = 0;
+  std::uint16_t echo_id = 0;
+  std::uint32_t next_token = 1;
+  TimerQueue sends;
+  TimerQueue deadlines;  // realtime ns
+  std::int64_t next_refresh_mono = 0;
+  std::uint64_t lldp_generation = ~0ull;
+  std::size_t tcp_targets = 0;
+  bool refreshed =
+      false;  // guarded by mu  // targets of kind tcp (only they have connects in flight)
+
+  ~Impl() {
+    for (auto& s : icmp)
+      if (s.fd >= 0) ::close(s.fd);
+    if (arp_fd >= 0) ::close(arp_fd);
+    for (auto& [_, t] : targets)
+      for (auto& a : t->attempts) ::close(a.fd);
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
+
+  // --- sockets -------------------------------------------------------------------------
+
+  void openIcmp(IcmpSocket& s) {
+    const int family = s.family;
+    const int proto =
+        family == AF_INET ? static_cast<int>(IPPROTO_ICMP) : static_cast<int>(IPPROTO_ICMPV6);
+    const char* fam = family == AF_INET ? "IPv4" : "IPv6";
+    int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    const int ping_errno = fd < 0 ? errno : 0;
+    bool raw = false;
+    int raw_errno = 0;
+    if (fd < 0) {
+      fd = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+      raw_errno = fd < 0 ? errno : 0;
+      raw = fd >= 0;
+      if (raw && !attachEchoFilter(fd, family)) {
+        const int e = errno;
+        ::close(fd);
+        fd = -1;
+        raw_errno = e;
+      }
+    }
+    if (fd < 0) {
+      if (ping_errno == EAFNOSUPPORT || raw_errno == EAFNOSUPPORT) {
+        s.error = std::string(fam) + " is not available on this host";
+      } else {
+        std::string range = "?";
+        if (auto r = readAttribute(opts.ping_group_range)) {
+          range = *r;
+          for (auto& c : range)
+            if (c == '\t') c = ' ';
+        }
+        s.error = std::string("no ICMP socket for ") + fam +
+                  " probes: a ping socket was refused (" + std::strerror(ping_errno) +
+                  "; net.ipv4.ping_group_range is \"" + range +
+                  "\" and this process runs with gid " + std::to_string(::getgid()) +
+                  ") and a raw socket was refused (" + std::strerror(raw_errno) +
+                  "; it needs CAP_NET_RAW). Enable one of them: widen net.ipv4.ping_group_range "
+                  "to include gid " +
+                  std::to_string(::getgid()) + " (sysctl -w net.ipv4.ping_group_range=\"" +
+                  std::to_string(::getgid()) + " " + std::to_string(::getgid()) +
+                  "\"), or grant CAP_NET_RAW "
+                  "(AmbientCapabilities=CAP_NET_RAW in the systemd unit)";
+      }
+      return;
+    }
+    int one = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    int rcvbuf = 1 << 20;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (raw) drain(fd);  // anything queued before the filter was attached
+    s.fd = fd;
+    s.raw = raw;
+    s.error.clear();
+    log::info(kComponent, std::string("ICMP ") + fam + " probes use a " +
+                              (raw ? "raw socket (CAP_NET_RAW)" : "ping socket"));
+  }
+
+  // Raw ICMP sockets see every ICMP packet the host receives: let the kernel pass only echo
+  // replies carrying our echo id. IPv4 raw sockets deliver the IP header first (variable
+  // length: the BPF MSH instruction loads 4 * IHL into X); IPv6 ones start at the ICMPv6 header.
+  bool attachEchoFilter(int fd, int family) {
+    std::vector<sock_filter> f;
+    if (family == AF_INET) {
+      f = {{BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0}, {BPF_LD | BPF_B | BPF_IND, 0, 0, 0},
+           {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0},  // echo reply
+           {BPF_LD | BPF_H | BPF_IND, 0, 0, 4},  {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, echo_id},
+           {BPF_RET | BPF_K, 0, 0, 0xffff},      {BPF_RET | BPF_K, 0, 0, 0}};
+    } else {
+      f = {{BPF_LD | BPF_B | BPF_ABS, 0, 0, 0},
+           {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 129},  // echo reply
+           {BPF_LD | BPF_H | BPF_ABS, 0, 0, 4},
+           {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, echo_id},
+           {BPF_RET | BPF_K, 0, 0, 0xffff},
+           {BPF_RET | BPF_K, 0, 0, 0}};
+    }
+    sock_fprog prog{static_cast<unsigned short>(f.size()), f.data()};
+    return ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+  }
+
+  void drain(int fd) {
+    char buf[2048];
+    while (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+  }
+
+  void openArp() {
+    int fd = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      const int e = errno;
+      arp_error = std::string("ARP probes need an AF_PACKET socket: ") + std::strerror(e) +
+                  (e == EPERM ? " (grant CAP_NET_RAW)" : "");
+      return;
+    }
+    // Only ARP replies (opcode 2) reach user space.
+    static sock_filter f[] = {{BPF_LD | BPF_H | BPF_ABS, 0, 0, 6},
+                              {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 2},
+                              {BPF_RET | BPF_K, 0, 0, 0xffff},
+                              {BPF_RET | BPF_K, 0, 0, 0}};
+    sock_fprog prog{4, f};
+    int one = 1;
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ARP);
+    if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0 ||
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+      arp_error = std::string("ARP socket setup: ") + std::strerror(errno);
+      ::close(fd);
+      return;
+    }
+    arp_fd = fd;
+    arp_error.clear();
+  }
+
+  IcmpSocket& icmpFor(const IpAddress& a) { return icmp[a.isV4() ? 0 : 1]; }
+
+  // --- targets -------------------------------------------------------------------------
+
+  std::vector<ProbeTargetSpec> desiredTargets() {
+    std::vector<ProbeTargetSpec> out = opts.targets;
+    auto discovered = [&](const IpAddress& a, ProbeKind k, const std::string& name,
+                          const std::string& origin) {
+      ProbeTargetSpec s;
+      s.name = name;
+      s.address = a;
+      s.kind = k;
+      s.interval = opts.interval;
+      s.timeout = opts.timeout;
+      s.origin = origin;
+      out.push_back(std::move(s));
+    };
+    if (opts.gateways && rtnl_ok) {
+      for (int family : {AF_INET, AF_INET6}) {
+        auto gws = rtnl.defaultGateways(family);
+        if (!gws) {
+          log::warn(kComponent, "reading the default routes: " + gws.error().message);
+          continue;
+        }
+        std::vector<IpAddress> seen;
+        for (const auto& g : *gws) {
+          if (std::find(seen.begin(), seen.end(), g.gateway) != seen.end()) continue;
+          seen.push_back(g.gateway);
+          for (auto k : opts.gateway_kinds) {
+            if (k == ProbeKind::kArp && !g.gateway.isV4()) continue;  // IPv6 has no ARP
+            if (k == ProbeKind::kTcp) continue;
+            discovered(g.gateway, k, "default-gateway", "gateway");
+          }
+        }
+      }
+    }
+    if (opts.lldp_management) {
+      for (const auto& m : NeighborTable::global().managementAddresses()) {
+        auto ip = parseIpAddress(m.address.address);
+        if (!ip) continue;
+        if (isLinkLocal(*ip)) ip->scope = ::if_nametoindex(m.interface.c_str());
+        discovered(*ip, ProbeKind::kIcmp, "lldp-management", "lldp");
+      }
+    }
+    return out;
+  }
+
+  void route(Target& t) {
+    t.routed = false;
+    if (!rtnl_ok) {
+      t.route_error = "rtnetlink unavailable";
+      return;
+    }
+    auto r = rtnl.lookup(t.spec.address);
+    if (!r) {
+      t.route_error = r.error().message;
+      t.interface.clear();
+      t.ifindex = 0;
+      return;
+    }
+    t.routed = true;
+    t.route_error.clear();
+    t.interface = r->interface;
+    t.ifindex = r->ifindex;
+    t.source = r->source;
+    t.on_link = !r->gateway.has_value() && !r->local;
+  }
+
+  void refreshTargets(std::int64_t now_mono) {
+    auto desired = desiredTargets();
+    std::lock_guard<std::mutex> lock(mu);
+    std::map<std::tuple<int, IpAddress, std::uint16_t, std::string>, std::unique_ptr<Target>> next;
+    for (auto& spec : desired) {
+      auto key = std::make_tuple(static_cast<int>(spec.kind), spec.address, spec.port, spec.name);
+      if (next.count(key)) continue;
+      if (next.size() >= opts.max_targets) {
+        log::warn(kComponent, "more than " + std::to_string(opts.max_targets) +
+                                  " probe targets; ignoring the rest");
+        break;
+      }
+      auto it = targets.find(key);
+      std::unique_ptr<Target> t;
+      if (it != targets.end()) {
+        t = std::move(it->second);
+        targets.erase(it);
+        t->spec = spec;
+      } else {
+        t = std::make_unique<Target>();
+        t->spec = spec;
+        t->token = next_token++;
+        // Spread first probes over one interval so 1,000 targets do not fire together, in
+        // kPhases groups so the thread wakes kPhases times per interval, not once per target.
+        const auto period = std::max<std::int64_t>(toNs(spec.interval), 1);
+        t->next_send_mono =
+            now_mono + static_cast<std::int64_t>(t->token * 7919ull % kPhases) * period / kPhases;
+        by_token[t->token] = t.get();
+        sends.push({t->next_send_mono, t->token});
+        log::debug(kComponent, std::string("probing ") + probeKindName(spec.kind) + " " +
+                                   formatIpAddress(spec.address) + " (" + spec.name + ")");
+      }
+      route(*t);
+      next.emplace(key, std::move(t));
+    }
+    for (auto& [_, t] : targets) {  // the rest are gone
+      for (auto& a : t->attempts) ::close(a.fd);
+      by_token.erase(t->token);
+    }
+    targets = std::move(next);
+    refreshed = true;
+    bool need_arp = false;
+    tcp_targets = 0;
+    for (auto& [_, t] : targets) {
+      need_arp |= t->spec.kind == ProbeKind::kArp;
+      if (t->spec.kind == ProbeKind::kTcp) ++tcp_targets;
+    }
+    if (need_arp && arp_fd < 0) openArp();
+    for (auto& s : icmp) {
+      if (s.fd >= 0) continue;
+      bool need = false;
+      for (auto& [_, t] : targets)
+        need |=
+            t->spec.kind == ProbeKind::kIcmp && (t->spec.address.isV4() == (s.family == AF_INET));
+      if (!need) continue;
+      const std::string before = s.error;
+      openIcmp(s);
+      if (s.fd < 0 && s.error != before) log::error(kComponent, s.error);
+    }
+  }
+
+  // --- probing -------------------------------------------------------------------------
+
+  void sendProbe(Target& t) {
+    const std::int64_t now_rt = realtimeNs();
+    switch (t.spec.kind) {
+      case ProbeKind::kIcmp: {
+        auto& s = icmpFor(t.spec.address);
+        if (s.fd < 0) {
+          t.stats.unavailable("no_icmp_socket");
+          return;
+        }
+        const std::uint32_t seq = t.next_seq++;
+        auto pkt = buildEchoRequest(t.spec.address.family, s.raw ? echo_id : 0,
+                                    static_cast<std::uint16_t>(seq), {cookie, t.token, seq});
+        sockaddr_storage ss;
+        const socklen_t len = toSockaddr(t.spec.address, 0, &ss);
+        const std::int64_t tx = realtimeNs();
+        if (::sendto(s.fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+          t.stats.failed(tx, sendFailureReason(errno));
+          return;
+        }
+        probes_sent->fetch_add(1, std::memory_order_relaxed);
+        t.stats.sent(seq, tx, tx + toNs(t.spec.timeout));
+        deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
+        return;
+      }
+      case ProbeKind::kArp: {
+        if (arp_fd < 0) {
+          t.stats.unavailable(arp_error.find("CAP_NET_RAW") != std::string::npos ? "no_cap_net_raw"
+                                                                                 : "no_arp_socket");
+          return;
+        }
+        if (!t.spec.address.isV4()) {
+          t.stats.unavailable("not_ipv4");
+          return;
+        }
+        if (!t.routed || !t.source) {
+          t.stats.failed(now_rt, "no_route");
+          return;
+        }
+        if (!t.on_link) {
+          t.stats.unavailable("not_on_link");
+          return;
+        }
+        ifreq ifr{};
+        std::strncpy(ifr.ifr_name, t.interface.c_str(), IFNAMSIZ - 1);
+        if (::ioctl(arp_fd, SIOCGIFHWADDR, &ifr) != 0) {
+          t.stats.failed(now_rt, "link_down");
+          return;
+        }
+        std::array<std::uint8_t, 6> mac{};
+        std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+        auto pkt = buildArpRequest(mac, *t.source, t.spec.address);
+        sockaddr_ll to{};
+        to.sll_family = AF_PACKET;
+        to.sll_protocol = htons(ETH_P_ARP);
+        to.sll_ifindex = t.ifindex;
+        to.sll_halen = 6;
+        std::memset(to.sll_addr, 0xff, 6);
+        const std::uint32_t seq = t.next_seq++;
+        const std::int64_t tx = realtimeNs();
+        if (::sendto(arp_fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof to) < 0) {
+          t.stats.failed(tx, sendFailureReason(errno));
+          return;
+        }
+        probes_sent->fetch_add(1, std::memory_order_relaxed);
+        t.stats.sent(seq, tx, tx + toNs(t.spec.timeout));
+        deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
+        return;
+      }
+      case ProbeKind::kTcp: {
+        sockaddr_storage ss;
+        const socklen_t len = toSockaddr(t.spec.address, t.spec.port, &ss);
+        int fd = ::socket(t.spec.address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+          t.stats.tcpResult(now_rt, false, 0, 1, 0, errnoName(errno));
+          return;
+        }
+        // Reset instead of FIN/TIME_WAIT: a probe every second must not pile up sockets.
+        linger lg{1, 0};
+        (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        probes_sent->fetch_add(1, std::memory_order_relaxed);
+        const std::int64_t start = monoNs();
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
+          ::close(fd);
+          t.stats.tcpResult(now_rt, true, static_cast<double>(monoNs() - start) / 1e9, 1, 0, "");
+          return;
+        }
+        if (errno != EINPROGRESS) {
+          const int e = errno;
+          ::close(fd);
+          t.stats.tcpResult(now_rt, false, 0, 1, e == ECONNREFUSED ? 0 : 1, errnoName(e));
+          return;
+        }
+        t.attempts.push_back({fd, start, start + toNs(t.spec.timeout)});
+        return;
+      }
+    }
+  }
+
+  void finishTcp(Target& t, std::size_t i, bool timed_out) {
+    auto a = t.attempts[i];
+    t.attempts.erase(t.attempts.begin() + static_cast<std::ptrdiff_t>(i));
+    const std::int64_t now_rt = realtimeNs();
+    const double secs = static_cast<double>(monoNs() - a.start_mono) / 1e9;
+    if (timed_out) {
+      ::close(a.fd);
+      // Every SYN sent within the timeout was lost.
+      int sent = 1;
+      while (sent < 7 && (std::pow(2.0, sent) - 1.0) < secs) ++sent;
+      t.stats.tcpResult(now_rt, false, secs, sent, sent, "ETIMEDOUT");
+      return;
+    }
+    int err = 0;
+    socklen_t elen = sizeof err;
+    (void)::getsockopt(a.fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    ::close(a.fd);
+    const int retrans = synRetransmissionsFor(secs);
+    if (err == 0) {
+      t.stats.tcpResult(now_rt, true, secs, 1 + retrans, retrans, "");
+    } else if (err == ECONNREFUSED) {
+      t.stats.tcpResult(now_rt, false, secs, 1 + retrans, retrans, errnoName(err));
+    } else {
+      t.stats.tcpResult(now_rt, false, secs, 1 + retrans, 1 + retrans, errnoName(err));
+    }
+  }
+
+  void receiveIcmp(IcmpSocket& s) {
+    std::uint8_t buf[1500];
+    char control[256];
+    for (int i = 0; i < 512; ++i) {
+      sockaddr_storage from{};
+      iovec iov{buf, sizeof buf};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = ::recvmsg(s.fd, &msg, MSG_DONTWAIT);
+      if (n < 0) return;
+      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
+      auto r =
+          parseEchoReply(s.family, std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)),
+                         s.raw && s.family == AF_INET);
+      if (!r || !r->cookie || r->cookie->cookie != cookie) continue;
+      auto it = by_token.find(r->cookie->token);
+      if (it == by_token.end()) continue;
+      Target& t = *it->second;
+      auto src = fromSockaddr(from);
+      if (!src || !(*src == t.spec.address)) continue;  // someone else answered for it
+      t.stats.reply(r->cookie->sequence, rx);
+    }
+  }
+
+  void receiveArp() {
+    std::uint8_t buf[256];
+    char control[256];
+    for (int i = 0; i < 256; ++i) {
+      sockaddr_ll from{};
+      iovec iov{buf, sizeof buf};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = ::recvmsg(arp_fd, &msg, MSG_DONTWAIT);
+      if (n < 0) return;
+      if (from.sll_pkttype == PACKET_OUTGOING) continue;
+      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
+      auto a = parseArp(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
+      if (!a || a->op != 2) continue;
+      for (auto& [_, t] : targets) {
+        if (t->spec.kind == ProbeKind::kArp && t->spec.address == a->sender_ip &&
+            t->ifindex == from.sll_ifindex) {
+          t->stats.replyToNewest(rx);
+        }
+      }
+    }
+  }
+
+  // --- the loop ------------------------------------------------------------------------
+
+  void run() {
+    ::pthread_setname_np(::pthread_self(), "fs-prober");  // bench/ finds the thread by name
+    if (auto st = rtnl.open(); !st) {
+      log::error(kComponent, st.error().message + "; gateways cannot be discovered");
+    } else {
+      rtnl_ok = true;
+    }
+    std::int64_t refresh_at = monoNs();
+    while (!stop.load()) {
+      std::int64_t now = monoNs();
+      if (now >= refresh_at || NeighborTable::global().generation() != lldp_generation) {
+        lldp_generation = NeighborTable::global().generation();
+        refreshTargets(now);
+        refresh_at = now + toNs(kRefreshEvery);
+      }
+      std::vector<pollfd> fds;
+      std::vector<std::pair<Target*, int>> tcp_index;  // (target, attempt fd)
+      std::int64_t wake = refresh_at;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        now = monoNs();
+        while (!sends.empty() && sends.top().at <= now) {
+          auto tt = sends.top();
+          sends.pop();
+          auto it = by_token.find(tt.token);
+          if (it == by_token.end()) continue;
+          Target& t = *it->second;
+          if (t.next_send_mono != tt.at) continue;  // stale entry
+          sendProbe(t);
+          const auto period = std::max<std::int64_t>(toNs(t.spec.interval), 1'000'000);
+          t.next_send_mono += period;
+          if (t.next_send_mono <= now) t.next_send_mono = now + period;  // fell behind: skip
+          sends.push({t.next_send_mono, t.token});
+        }
+        const std::int64_t now_rt = realtimeNs();
+        while (!deadlines.empty() && deadlines.top().at <= now_rt) {
+          const auto d = deadlines.top();
+          deadlines.pop();
+          auto it = by_token.find(d.token);
+          if (it != by_token.end()) it->second->stats.expireSeq(d.seq, now_rt);
+        }
+        for (auto& [_, t] : targets) {
+          if (tcp_targets == 0) break;  // nothing in flight to watch (the common case)
+          for (std::size_t i = 0; i < t->attempts.size();) {
+            if (t->attempts[i].deadline_mono <= now) {
+              finishTcp(*t, i, true);
+              continue;
+            }
+            wake = std::min(wake, t->attempts[i].deadline_mono);
+            tcp_index.push_back({t.get(), t->attempts[i].fd});
+            ++i;
+          }
+        }
+        if (!sends.empty()) wake = std::min(wake, sends.top().at);
+        if (!deadlines.empty()) wake = std::min(wake, monoNs() + (deadlines.top().at - now_rt));
+      }
+      fds.push_back({wake_fd, POLLIN, 0});
+      fds.push_back({icmp[0].fd, POLLIN, 0});
+      fds.push_back({icmp[1].fd, POLLIN, 0});
+      fds.push_back({arp_fd, POLLIN, 0});
+      fds.push_back({rtnl_ok ? rtnl.eventFd() : -1, POLLIN, 0});
+      for (auto& [t, fd] : tcp_index) fds.push_back({fd, POLLOUT, 0});
+      // Wake at least once a second to notice new LLDP management addresses.
+      std::int64_t wait = std::clamp<std::int64_t>(wake - monoNs(), 0, 1'000'000'000);
+      timespec ts{static_cast<time_t>(wait / 1'000'000'000),
+                  static_cast<long>(wait % 1'000'000'000)};
+      const int rc = ::ppoll(fds.data(), fds.size(), &ts, nullptr);
+      if (rc <= 0) continue;
+      if (fds[4].revents & POLLIN) {
+        if (rtnl.drainEvents()) {
+          // Routes change in bursts (an interface going down removes several): debounce.
+          refresh_at = std::min(refresh_at, monoNs() + kDebounceNs);
+        }
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (fds[1].revents & POLLIN) receiveIcmp(icmp[0]);
+      if (fds[2].revents & POLLIN) receiveIcmp(icmp[1]);
+      if (fds[3].revents & POLLIN) receiveArp();
+      for (std::size_t i = 5; i < fds.size(); ++i) {
+        if (fds[i].revents == 0) continue;
+        Target* t = tcp_index[i - 5].first;
+        if (by_token.find(t->token) == by_token.end()) continue;
+        for (std::size_t j = 0; j < t->attempts.size(); ++j) {
+          if (t->attempts[j].fd == fds[i].fd) {
+            finishTcp(*t, j, false);
+            break;
+          }
+        }
+      }
+    }
+  }
+};
+
+Prober::Prober(ProberOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->opts = std::move(options);
+  impl_->probes_sent = &probes_sent_;
+  impl_->icmp[0].family = AF_INET;
+  impl_->icmp[1].family = AF_INET6;
+  std::random_device rd;
+  impl_->cookie = (static_cast<std::uint64_t>(rd()) << 32) | rd();
+  impl_->echo_id = static_cast<std::uint16_t>(rd());
+  impl_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+Prober::~Prober() {
+  impl_->stop = true;
+  std::uint64_t one = 1;
+  if (impl_->wake_fd >= 0) (void)!::write(impl_->wake_fd, &one, sizeof one);
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void Prober::visit(const std::function<void(const TargetView&)>& fn) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const std::int64_t now_rt = realtimeNs();
+  for (const auto& [_, t] : impl_->targets) {
+    TargetView v{&t->spec, &t->interface, &t->stats, t->stats.lossRatio(now_rt, 60),
+                 t->stats.lossRatio(now_rt, 300)};
+    fn(v);
+  }
+}
+
+bool Prober::settled() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->refreshed) return false;
+  for (const auto& [_, t] : impl_->targets)
+    if (t->stats.reason() == "pending") return false;
+  return true;
+}
+
+std::vector<IcmpSocketView> Prober::sockets() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<IcmpSocketView> out;
+  for (const auto& s : impl_->icmp) {
+    out.push_back({s.family == AF_INET ? "ipv4" : "ipv6",
+                   s.fd >= 0 ? (s.raw ? "raw" : "ping") : (s.error.empty() ? "unused" : "none"),
+                   s.error});
+  }
+  return out;
+}
+
+}  // namespace foreshock

@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "collectors/lldp/lldp_collector.h"
+
+namespace foreshock {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fake <sysfs>/class/net: each interface a directory with a `type` file, bond masters with
+// `bonding/`, bridge masters with `bridge/`.
+class FakeClassNet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("fspr-classnet-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    add("lo", 772);
+    add("eno1", 1);
+    add("eno2", 1);
+    add("bond0", 1, "bonding");
+    add("br0", 1, "bridge");
+    add("veth12ab", 1);
+    add("wg0", 65534);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  void add(const std::string& name, int type, const std::string& subdir = "") {
+    fs::create_directories(root_ / name);
+    std::ofstream(root_ / name / "type") << type << "\n";
+    if (!subdir.empty()) fs::create_directories(root_ / name / subdir);
+  }
+  fs::path root_;
+};
+
+TEST_F(FakeClassNet, ListensOnBondMembersButNotOnBondOrBridgeMasters) {
+  auto got = selectLldpInterfaces(root_, std::regex(".*", std::regex::extended),
+                                  std::regex("^veth.*$", std::regex::extended));
+  EXPECT_EQ(got, (std::vector<std::string>{"eno1", "eno2"}));
+}
+
+TEST_F(FakeClassNet, AppliesIncludeAndExcludeRegexes) {
+  auto got = selectLldpInterfaces(root_, std::regex("^(eno|veth)", std::regex::extended),
+                                  std::regex("^eno2$", std::regex::extended));
+  EXPECT_EQ(got, (std::vector<std::string>{"eno1", "veth12ab"}));
+}
+
+TEST(LldpInterfaceSelection, MissingClassNetYieldsNoInterfaces) {
+  auto got =
+      selectLldpInterfaces("/nonexistent/fspr/class/net", std::regex(".*"), std::regex("^$"));
+  EXPECT_TRUE(got.empty());
+}
+
+}  // namespace
+}  // namespace foreshock

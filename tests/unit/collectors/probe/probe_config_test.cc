@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+
+#include "collectors/probe/probe_collector.h"
+
+namespace foreshock {
+namespace {
+
+ConfigSection probeSection(std::vector<ConfigSection> targets) {
+  auto info = probeCollectorInfo();
+  auto s = defaultsFor(info.options, "collectors.probe");
+  s.values["targets"] = std::move(targets);
+  return s;
+}
+
+ConfigSection target(int index, std::map<std::string, ConfigValue> values) {
+  ConfigSection t;
+  t.path = "collectors.probe.targets[" + std::to_string(index) + "]";
+  t.values = std::move(values);
+  if (!t.has("kind")) t.values["kind"] = std::string("icmp");
+  if (!t.has("labels")) t.values["labels"] = StringMap{};
+  return t;
+}
+
+TEST(ProbeConfig, BuildsTargetsWithPerKindDefaults) {
+  auto o = proberOptionsFromConfig(
+      probeSection(
+          {target(0, {{"name", std::string("db")},
+                      {"address", std::string("10.1.2.3")},
+                      {"kind", std::string("tcp")},
+                      {"port", std::int64_t{5432}},
+                      {"labels", StringMap{{"service", "postgres"}}}}),
+           target(1, {{"name", std::string("r")}, {"address", std::string("2001:db8::1")}})}),
+      HostPaths{});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  ASSERT_EQ(o->targets.size(), 2u);
+  EXPECT_EQ(o->targets[0].kind, ProbeKind::kTcp);
+  EXPECT_EQ(o->targets[0].port, 5432);
+  EXPECT_EQ(o->targets[0].interval, std::chrono::seconds(5));
+  EXPECT_EQ(o->targets[0].timeout, std::chrono::seconds(8));
+  EXPECT_EQ(o->targets[0].labels, (Labels{{"service", "postgres"}}));
+  EXPECT_EQ(o->targets[1].interval, std::chrono::seconds(1));
+  EXPECT_EQ(o->gateway_kinds, (std::vector<ProbeKind>{ProbeKind::kIcmp, ProbeKind::kArp}));
+}
+
+TEST(ProbeConfig, RejectsAHostnameNamingTheKey) {
+  auto o = proberOptionsFromConfig(
+      probeSection(
+          {target(0, {{"name", std::string("db")}, {"address", std::string("db.internal")}})}),
+      HostPaths{});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.error().message.find("collectors.probe.targets[0].address"), std::string::npos)
+      << o.error().message;
+}
+
+TEST(ProbeConfig, RejectsATcpTargetWithoutPortAndReservedLabels) {
+  auto no_port =
+      proberOptionsFromConfig(probeSection({target(0, {{"name", std::string("db")},
+                                                       {"address", std::string("10.1.2.3")},
+                                                       {"kind", std::string("tcp")}})}),
+                              HostPaths{});
+  ASSERT_FALSE(no_port.ok());
+  EXPECT_NE(no_port.error().message.find("targets[0].port"), std::string::npos);
+  auto reserved = proberOptionsFromConfig(
+      probeSection({target(0, {{"name", std::string("x")},
+                               {"address", std::string("10.1.2.3")},
+                               {"labels", StringMap{{"interface", "eth9"}}}})}),
+      HostPaths{});
+  ASSERT_FALSE(reserved.ok());
+  EXPECT_NE(reserved.error().message.find("\"interface\""), std::string::npos);
+}
+
+TEST(ProbeConfig, RejectsArpForIpv6) {
+  auto o = proberOptionsFromConfig(probeSection({target(2, {{"name", std::string("x")},
+                                                            {"address", std::string("fd00::1")},
+                                                            {"kind", std::string("arp")}})}),
+                                   HostPaths{});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.error().message.find("targets[2].address: ARP"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace foreshock

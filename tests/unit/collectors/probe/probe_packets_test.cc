@@ -1,0 +1,82 @@
+#include "collectors/probe/probe_packets.h"
+
+#include <gtest/gtest.h>
+
+namespace foreshock {
+namespace {
+
+TEST(ProbePackets, EchoRequestCarriesAValidIpv4Checksum) {
+  auto p = buildEchoRequest(AF_INET, 0x1234, 7, {0xdeadbeefcafef00dull, 42, 7});
+  EXPECT_EQ(p[0], 8);
+  EXPECT_EQ(internetChecksum(p), 0);  // a correct checksum sums to zero
+}
+
+TEST(ProbePackets, ParsesOurOwnEchoReplyBackIntoItsCookie) {
+  auto p = buildEchoRequest(AF_INET6, 0, 513, {0x1122334455667788ull, 9, 70000});
+  p[0] = 129;  // what the peer sends back
+  auto r = parseEchoReply(AF_INET6, p, false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->seq, 513);
+  ASSERT_TRUE(r->cookie.has_value());
+  EXPECT_EQ(r->cookie->cookie, 0x1122334455667788ull);
+  EXPECT_EQ(r->cookie->token, 9u);
+  EXPECT_EQ(r->cookie->sequence, 70000u);
+}
+
+TEST(ProbePackets, SkipsTheIpv4HeaderARawSocketDelivers) {
+  auto icmp = buildEchoRequest(AF_INET, 5, 6, {1, 2, 3});
+  icmp[0] = 0;
+  std::vector<std::uint8_t> pkt(24, 0);
+  pkt[0] = 0x46;  // version 4, IHL 6 (one option word)
+  pkt.insert(pkt.end(), icmp.begin(), icmp.end());
+  auto r = parseEchoReply(AF_INET, pkt, true);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->id, 5);
+  EXPECT_EQ(r->seq, 6);
+  EXPECT_TRUE(r->cookie.has_value());
+}
+
+TEST(ProbePackets, ForeignPayloadHasNoCookie) {
+  std::vector<std::uint8_t> p(64, 0xab);
+  p[0] = 0;
+  auto r = parseEchoReply(AF_INET, p, false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->cookie.has_value());
+}
+
+TEST(ProbePackets, RejectsTruncatedAndNonReplyMessages) {
+  std::vector<std::uint8_t> short_msg = {0, 0, 0};
+  EXPECT_FALSE(parseEchoReply(AF_INET, short_msg, false).ok());
+  auto req = buildEchoRequest(AF_INET, 1, 1, {1, 1, 1});
+  EXPECT_FALSE(parseEchoReply(AF_INET, req, false).ok());  // a request, not a reply
+  std::vector<std::uint8_t> bad_ihl(40, 0);
+  bad_ihl[0] = 0x4f;  // IHL 60 > 40 bytes
+  EXPECT_FALSE(parseEchoReply(AF_INET, bad_ihl, true).ok());
+}
+
+TEST(ProbePackets, ArpRequestRoundTrips) {
+  auto me = *parseIpAddress("10.66.0.2");
+  auto gw = *parseIpAddress("10.66.0.1");
+  auto p = buildArpRequest({1, 2, 3, 4, 5, 6}, me, gw);
+  auto a = parseArp(p);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->op, 1);
+  EXPECT_EQ(a->sender_ip, me);
+  EXPECT_EQ(a->target_ip, gw);
+  EXPECT_EQ(a->sender_mac[5], 6);
+  p.resize(20);
+  EXPECT_FALSE(parseArp(p).ok());
+}
+
+TEST(ProbePackets, ParsesAndFormatsAddresses) {
+  EXPECT_EQ(formatIpAddress(*parseIpAddress("fd00:66::1")), "fd00:66::1");
+  auto ll = parseIpAddress("fe80::1%7");
+  ASSERT_TRUE(ll.has_value());
+  EXPECT_EQ(ll->scope, 7u);
+  EXPECT_TRUE(isLinkLocal(*ll));
+  EXPECT_FALSE(parseIpAddress("10.0.0.300").has_value());
+  EXPECT_FALSE(parseIpAddress("db.example").has_value());
+}
+
+}  // namespace
+}  // namespace foreshock
