@@ -3,20 +3,17 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <set>
-
-#include "agent/sd_notify.h"
-#include <unistd.h>
-
-#include <chrono>
-#include <condition_variable>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "agent/sd_notify.h"
 #include "core/file_util.h"
 #include "core/log.h"
 #include "exporters/prometheus/exposition.h"
@@ -132,11 +129,15 @@ HealthOptions healthOptions(const AgentConfig& cfg) {
   HealthOptions o;
   const auto& h = cfg.health;
   if (h.has("history_retention"))
-    o.limits.retention_seconds = std::chrono::duration<double>(h.getDuration("history_retention")).count();
-  if (h.has("recent_points")) o.limits.recent_points = static_cast<std::size_t>(h.getInt("recent_points"));
-  if (h.has("max_entities")) o.limits.max_entities = static_cast<std::size_t>(h.getInt("max_entities"));
+    o.limits.retention_seconds =
+        std::chrono::duration<double>(h.getDuration("history_retention")).count();
+  if (h.has("recent_points"))
+    o.limits.recent_points = static_cast<std::size_t>(h.getInt("recent_points"));
+  if (h.has("max_entities"))
+    o.limits.max_entities = static_cast<std::size_t>(h.getInt("max_entities"));
   if (h.has("record_interval"))
-    o.record_interval_seconds = std::chrono::duration<double>(h.getDuration("record_interval")).count();
+    o.record_interval_seconds =
+        std::chrono::duration<double>(h.getDuration("record_interval")).count();
   if (h.has("disk_risk_warning") && h.getDouble("disk_risk_warning") >= 0) {
     o.risk_warning = h.getDouble("disk_risk_warning");
     o.risk_critical = std::max(o.risk_critical, o.risk_warning);
@@ -257,7 +258,8 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     health->start();
   }
   auto attachHealth = [&](Scheduler& s) {
-    if (health) s.setPostProcessor([h = health.get()](const Snapshot& snap) { return h->onSnapshot(snap); });
+    if (health)
+      s.setPostProcessor([h = health.get()](const Snapshot& snap) { return h->onSnapshot(snap); });
   };
   attachHealth(*sched);
   Scheduler* current = sched.get();
@@ -418,7 +420,8 @@ class CheckWatchdog {
     thread_ = std::thread([this, seconds] {
       std::unique_lock<std::mutex> l(mu_);
       if (!cv_.wait_for(l, std::chrono::duration<double>(seconds), [this] { return done_; })) {
-        std::fprintf(stdout, "UNKNOWN: foreshock check did not finish within %.0f seconds\n", seconds);
+        std::fprintf(stdout, "UNKNOWN: foreshock check did not finish within %.0f seconds\n",
+                     seconds);
         std::fflush(stdout);
         std::_Exit(3);
       }
@@ -463,8 +466,8 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
       engine.replaceHistory(std::move(*parsed));
       ctx.notes.push_back("history loaded from " + path.string());
     } else {
-      ctx.notes.push_back("history at " + path.string() + " is unreadable (" + parsed.error().message +
-                          "); evaluated without history");
+      ctx.notes.push_back("history at " + path.string() + " is unreadable (" +
+                          parsed.error().message + "); evaluated without history");
     }
   } else {
     ctx.notes.push_back("no history at " + path.string() + "; 7-day trends need the agent running");
@@ -483,10 +486,11 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
         std::fprintf(stderr, "foreshock: %s: %s\n", file.c_str(), parsed.error().message.c_str());
         return 3;
       }
-      double t = parsed->max_timestamp_seconds > 0 ? parsed->max_timestamp_seconds
-                                                   : std::chrono::duration<double>(
-                                                         std::chrono::system_clock::now().time_since_epoch())
-                                                         .count();
+      double t =
+          parsed->max_timestamp_seconds > 0
+              ? parsed->max_timestamp_seconds
+              : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                    .count();
       ctx.time = t;
       result = engine.process(observe(parsed->families, t));
     }
@@ -502,7 +506,8 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
     result = engine.process(observe(snap->families, snap->timestamp));
   }
   bool color = options.color == "always" || (options.color == "auto" && isatty(STDOUT_FILENO) != 0);
-  std::string out = options.format == "json" ? renderReportJson(result, ctx) : renderReportText(result, ctx, color);
+  std::string out = options.format == "json" ? renderReportJson(result, ctx)
+                                             : renderReportText(result, ctx, color);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   return reportExitCode(result, ctx);

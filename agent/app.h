@@ -44,10 +44,10 @@ std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Re
 int runServe(const CommandLine& cl, const Registry& registry);
 int runCollect(const CommandLine& cl, const Registry& registry, const std::string& output);
 struct CheckOptions {
-  std::string format = "text";             // text or json
-  std::vector<std::string> from_metrics;   // evaluate saved expositions instead of collecting
-  double timeout_seconds = 60;             // hard bound on the whole run (exit 3 past it)
-  std::string color = "auto";              // auto (TTY only), always, never
+  std::string format = "text";            // text or json
+  std::vector<std::string> from_metrics;  // evaluate saved expositions instead of collecting
+  double timeout_seconds = 60;            // hard bound on the whole run (exit 3 past it)
+  std::string color = "auto";             // auto (TTY only), always, never
 };
 // `foreshock check`: collects once (or reads --from-metrics files, in order, each one
 // observation at its newest sample timestamp), loads the history read-only, evaluates the

@@ -62,11 +62,13 @@ const std::vector<SectionSchema>& topLevelSchemas() {
       {"health",
        "The health engine that turns collected signals into findings.",
        {
-           opt::boolean("enabled", true, "Evaluate health rules and export foreshock_health_* series."),
+           opt::boolean("enabled", true,
+                        "Evaluate health rules and export foreshock_health_* series."),
            opt::duration("history_retention", 90 * 24h, 1h, 90 * 24h,
                          "Keep history this long (older points are dropped; at most 90 days)."),
-           opt::integer("recent_points", 1024, 16, 100000,
-                        "Points per series kept at full rate; older ones are folded to one per day."),
+           opt::integer(
+               "recent_points", 1024, 16, 100000,
+               "Points per series kept at full rate; older ones are folded to one per day."),
            opt::integer("max_entities", 1024, 1, 100000,
                         "Most entities (disks, interfaces, sensors, probe targets) kept in the "
                         "history; the least recently seen are dropped beyond it."),

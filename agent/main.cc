@@ -75,16 +75,20 @@ int main(int argc, char** argv) {
   CheckOptions check_opts;
   check->add_option("--format", check_opts.format, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}));
-  check->add_option("--from-metrics", check_opts.from_metrics,
-                    "Evaluate saved Prometheus expositions (e.g. from `foreshock collect`) instead "
-                    "of collecting; repeatable, applied in order, each at its newest sample "
-                    "timestamp (or now), so a sequence of scrapes gives the rules a trend")
+  check
+      ->add_option("--from-metrics", check_opts.from_metrics,
+                   "Evaluate saved Prometheus expositions (e.g. from `foreshock collect`) instead "
+                   "of collecting; repeatable, applied in order, each at its newest sample "
+                   "timestamp (or now), so a sequence of scrapes gives the rules a trend")
       ->type_name("FILE");
-  check->add_option("--timeout", check_opts.timeout_seconds,
-                    "Upper bound on the whole run in seconds; past it the check prints UNKNOWN "
-                    "and exits 3")
+  check
+      ->add_option("--timeout", check_opts.timeout_seconds,
+                   "Upper bound on the whole run in seconds; past it the check prints UNKNOWN "
+                   "and exits 3")
       ->capture_default_str();
-  check->add_option("--color", check_opts.color, "Colour the text report: auto (TTY only), always, never")
+  check
+      ->add_option("--color", check_opts.color,
+                   "Colour the text report: auto (TTY only), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   check->footer(
@@ -93,21 +97,24 @@ int main(int argc, char** argv) {
   auto* replay = app.add_subcommand(
       "replay", "Replay fleet data through the history store, disk rules and risk model");
   ReplayArgs replay_args;
-  replay->add_option("--backblaze", replay_args.backblaze,
-                     "Backblaze Drive Stats daily CSV (reduced or full schema, gzip or plain, any "
-                     "row order); repeatable")
+  replay
+      ->add_option("--backblaze", replay_args.backblaze,
+                   "Backblaze Drive Stats daily CSV (reduced or full schema, gzip or plain, any "
+                   "row order); repeatable")
       ->required()
       ->type_name("FILE");
   replay->add_option("--output,-o", replay_args.output, "Write the CSV to FILE instead of stdout")
       ->type_name("FILE");
-  replay->add_option("--alarm", replay_args.alarm,
-                     "What counts as the alarm: model (the agent's \"disk will fail\" alert), "
-                     "smart (the drive's own verdict), raw-nonzero (5/187/188/197/198 raw > 0), "
-                     "increase-7d (any 7-day increase of 5/187/197/198)")
+  replay
+      ->add_option("--alarm", replay_args.alarm,
+                   "What counts as the alarm: model (the agent's \"disk will fail\" alert), "
+                   "smart (the drive's own verdict), raw-nonzero (5/187/188/197/198 raw > 0), "
+                   "increase-7d (any 7-day increase of 5/187/197/198)")
       ->check(CLI::IsMember({"model", "smart", "raw-nonzero", "increase-7d"}))
       ->capture_default_str();
-  replay->add_option("--risk-threshold", replay_args.risk_threshold,
-                     "Risk operating point (0..1) instead of the compiled one")
+  replay
+      ->add_option("--risk-threshold", replay_args.risk_threshold,
+                   "Risk operating point (0..1) instead of the compiled one")
       ->check(CLI::Range(0.0, 1.0));
   replay->footer(
       "Output: CSV with header serial,failed,last_date,first_alarm_date,first_alarm_severity,"
