@@ -30,9 +30,12 @@ void each(const Fams& fams, std::string_view name, F&& f) {
   for (const auto& m : fam->metric) f(m, sampleValue(*fam, m));
 }
 
+// A disk is its model and serial (serials are unique per vendor, not across vendors; and
+// redacted dumps all say "REDACTED"); the device name only when the serial is unknown.
 std::string diskKey(const prometheus::ClientMetric& m) {
   auto serial = labelValue(m, "serial");
-  return serial.empty() ? "dev:" + labelValue(m, "device") : serial;
+  if (serial.empty()) return "dev:" + labelValue(m, "device");
+  return labelValue(m, "model") + "\x1f" + serial;
 }
 
 }  // namespace
@@ -107,8 +110,13 @@ Observations observe(const Fams& fams, double time) {
   });
   each(fams, signals::kDiskTemperature, [&](const auto& m, double v) { disk(m).temperature = v; });
   each(fams, signals::kDiskPowerOn, [&](const auto& m, double v) { disk(m).power_on_seconds = v; });
-  each(fams, signals::kDiskSelfTestPassed,
-       [&](const auto& m, double v) { disk(m).self_test_passed = v != 0; });
+  each(fams, signals::kAtaSelfTestStatus, [&](const auto& m, double v) {
+    // 0 means "passed or never run": no failure on record. 1, 2 and 15 (aborted,
+    // interrupted, in progress) say nothing either way.
+    int code = static_cast<int>(v);
+    if (code == 0) disk(m).self_test_passed = true;
+    if (code >= 3 && code <= 8) disk(m).self_test_passed = false;  // fatal or a failed element
+  });
   for (auto& [_, d] : disks) {
     std::sort(d.attributes.begin(), d.attributes.end(),
               [](const auto& a, const auto& b) { return a.id < b.id; });

@@ -266,7 +266,7 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
       e.add("self_test", Severity::kCritical, "the disk's last self-test failed",
             {{"self_test_passed", 0}}, kReplaceNow);
     } else {
-      e.ok("self_test", "last self-test passed", {{"self_test_passed", 1}});
+      e.ok("self_test", "no failed self-test on record", {{"self_test_passed", 1}});
     }
   }
 

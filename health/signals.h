@@ -14,7 +14,7 @@ inline constexpr std::string_view kAtaRaw = "foreshock_disk_ata_attribute_raw";
 inline constexpr std::string_view kAtaValue = "foreshock_disk_ata_attribute_value";
 inline constexpr std::string_view kAtaThreshold = "foreshock_disk_ata_attribute_threshold";
 inline constexpr std::string_view kAtaWorst = "foreshock_disk_ata_attribute_worst";
-inline constexpr std::string_view kAtaPrefail = "foreshock_disk_ata_attribute_prefail";
+inline constexpr std::string_view kAtaPrefail = "foreshock_disk_ata_attribute_prefailure";
 inline constexpr std::string_view kNvmeCriticalWarning = "foreshock_disk_nvme_critical_warning";
 inline constexpr std::string_view kNvmeSpare = "foreshock_disk_nvme_available_spare_ratio";
 inline constexpr std::string_view kNvmeSpareThreshold =
@@ -24,8 +24,10 @@ inline constexpr std::string_view kDiskMediaErrors = "foreshock_disk_media_error
 inline constexpr std::string_view kScsiGrownDefects = "foreshock_disk_scsi_grown_defects";
 inline constexpr std::string_view kScsiUncorrected = "foreshock_disk_scsi_uncorrected_errors_total";
 inline constexpr std::string_view kDiskTemperature = "foreshock_disk_temperature_celsius";
-inline constexpr std::string_view kDiskPowerOn = "foreshock_disk_power_on_seconds";
-inline constexpr std::string_view kDiskSelfTestPassed = "foreshock_disk_self_test_passed";
+inline constexpr std::string_view kDiskPowerOn = "foreshock_disk_power_on_seconds_total";
+// ATA self-test execution status code (smart collector): 0 passed or never run, 1 aborted,
+// 2 interrupted, 3 fatal error, 4-8 a failed test element, 15 in progress.
+inline constexpr std::string_view kAtaSelfTestStatus = "foreshock_disk_ata_self_test_status";
 
 // Sensors. Identity: chip + sensor.
 inline constexpr std::string_view kSensorTemp = "foreshock_sensor_temperature_celsius";

@@ -256,7 +256,8 @@ TEST(DiskRules, ScsiGrownDefectsGrowingAndFailedSelfTestAreCritical) {
     Labels id{{"device", "sdc"}, {"serial", "SAS1"}, {"model", "HUC101818CS4200"}};
     sc.m.gauge(s(signals::kScsiGrownDefects), "", id, defects);
     sc.m.counter(s(signals::kScsiUncorrected), "", id, 0);
-    sc.m.gauge(s(signals::kDiskSelfTestPassed), "", id, self_test ? 1 : 0);
+    sc.m.gauge(s(signals::kAtaSelfTestStatus), "", id,
+               self_test ? 0 : 7);  // 7: read element failed
     return sc;
   };
   auto a = scrape(0, true);
