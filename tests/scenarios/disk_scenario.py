@@ -1,8 +1,10 @@
 """Shared setup of the disk scenarios (3: disk degrading, 4: agent restart).
 
-One agent runs `serve` with only the smart collector (replay mode, 2 s interval) and the
-health engine; its state directory and replay folder live in the Stack's work directory, so
-a restarted agent finds the same history. A real Prometheus scrapes it every second with the
+One agent runs `serve` with the smart collector (replay mode, 2 s interval), the self
+collector and the health engine; every other collector the binary has is switched off with
+its --no-collector flag (the host's own sensors, NICs and probes are not part of the
+scenario). Its state directory and replay folder live in the Stack's work directory, so a
+restarted agent finds the same history. A real Prometheus scrapes it every second with the
 shipped rules (`for:` divided by FOR_SCALE) and a real Alertmanager delivers to the test's
 webhook.
 
@@ -13,11 +15,13 @@ own clock: the rule sees exactly what it would see on a host whose drive got wor
 reads. (A flat day replayed after a growth is, likewise, still within 7 days of it.)
 """
 import os
+import re
 import signal
+import subprocess
 
 from disk_replay import ReplayDisk
 from scenario_lib import Agent, check, poll
-from fslib import parse_metrics, value
+from fslib import BIN, parse_metrics, value
 
 # Shipped `for:` durations divided by this: ForeshockDiskErrorsPresent (1h) needs 6 s,
 # ForeshockDiskErrorsGrowing (10m) 1 s.
@@ -37,14 +41,20 @@ collectors:
   self:
     interval: 1s
     timeout: 1s
-  sensors:
-    enabled: false            # the host's own sensors are not part of the scenario
   smart:
     replay_dir: {replay_dir}
     interval: {SMART_INTERVAL_S}s
     timeout: {SMART_INTERVAL_S}s
     read_timeout: 1s
 """)
+
+
+def other_collectors_off():
+    """--no-collector.NAME for every collector of the binary except smart and self."""
+    p = subprocess.run([BIN, "--help"], capture_output=True, text=True, timeout=30)
+    names = sorted(set(re.findall(r"--no-collector\.([a-z0-9_]+)", p.stdout + p.stderr)))
+    check("smart" in names, f"{BIN} --help lists no --no-collector.smart: {names}")
+    return [f"--no-collector.{n}" for n in names if n not in ("smart", "self")]
 
 
 class _AgentLog:
@@ -70,13 +80,14 @@ class DiskAgent:
         os.makedirs(self.state_dir, exist_ok=True)
         self.config = os.path.join(st.workdir, "foreshock.yml")
         write_config(self.config, self.disk.replay_dir, self.state_dir)
+        self.flags = other_collectors_off()
         self.agent = None
         self.addr = None
 
     def start(self):
         listen = self.addr or "127.0.0.1:0"
-        self.agent = self.st.enter(Agent(["--config", self.config, "--web.listen-address", listen,
-                                          "serve"]))
+        self.agent = self.st.enter(Agent(["--config", self.config, *self.flags,
+                                          "--web.listen-address", listen, "serve"]))
         self.addr = self.agent.addresses[0]
         self.starts = getattr(self, "starts", 0) + 1
         self.st.processes.append(_AgentLog(self.agent, f"foreshock (start {self.starts})"))
