@@ -9,6 +9,7 @@ Prometheus target is the relay, and a relabel rule gives the target a host name 
 `instance`, as in a real fleet. No address is added to the root namespace.
 """
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -48,6 +49,12 @@ class Topology(probe_net.Topology):
         except BaseException:
             self.close()
             raise
+
+
+def cleanup_on_sigterm():
+    """Turns SIGTERM (a CTest timeout, a CI job cancelled) into SystemExit, so the `with`
+    blocks still remove the namespaces and stop every process."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 class _LogView:

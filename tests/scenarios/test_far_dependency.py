@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scenario_lib import Stack, check  # noqa: E402
-from net_scenario import FleetHost, Topology, prometheus_for  # noqa: E402
+from net_scenario import FleetHost, Topology, cleanup_on_sigterm, prometheus_for  # noqa: E402
 import fslib  # noqa: E402
 from probe_net import host_addr4  # noqa: E402
 
@@ -58,6 +58,7 @@ def mac_of(ns, ifname):
 
 
 def main():
+    cleanup_on_sigterm()
     with Stack() as st:
         topo = st.enter(Topology("fd", hosts=0))
         client = topo.add_delayed_host(1, DELAY_MS)

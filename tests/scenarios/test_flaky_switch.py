@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scenario_lib import Stack, check, poll  # noqa: E402
-from net_scenario import FleetHost, Topology, prometheus_for, wait_query_or_show  # noqa: E402
+from net_scenario import FleetHost, Topology, cleanup_on_sigterm, prometheus_for, wait_query_or_show  # noqa: E402
 import fslib  # noqa: E402
 
 SWITCH = "tor1.rack7.fssn"
@@ -63,6 +63,7 @@ def alert_names(prom, name):
 
 
 def main():
+    cleanup_on_sigterm()
     with Stack() as st:
         topo = st.enter(Topology("fs", hosts=2))
         start_switch_lldp(topo)
