@@ -80,6 +80,9 @@ def main():
         prom = prometheus_for(st, [host], st.shipped_rules(for_scale=60), am.address)
         bad = [r for r in prom.rule_health() if r[2] == "err"]
         check(not bad, f"shipped rules fail to evaluate: {bad}")
+        check(any(r[1] == "ForeshockDependencySlow" for r in prom.rule_health()),
+              "ForeshockDependencySlow (the absolute latency alert for TCP dependencies) is not "
+              "among the shipped rules in packaging/prometheus/")
         prom.wait_for_query('up{job="foreshock", instance="app1"} == 1', timeout=30,
                             what="the agent scraped through its relay")
 

@@ -75,6 +75,10 @@ def main():
         prom = prometheus_for(st, hosts, st.shipped_rules(for_scale=60), am.address)
         bad = [r for r in prom.rule_health() if r[2] == "err"]
         check(not bad, f"shipped rules fail to evaluate: {bad}")
+        loaded = {r[1] for r in prom.rule_health()}
+        check({"ForeshockSwitchSuspect", "ForeshockSwitchPortSuspect"} <= loaded,
+              "the fleet alerts ForeshockSwitchSuspect and ForeshockSwitchPortSuspect are not "
+              "among the shipped rules in packaging/prometheus/")
 
         prom.wait_for_query('count(up{job="foreshock"} == 1) == 2', timeout=30,
                             what="both agents scraped through their relays")
