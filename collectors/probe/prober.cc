@@ -121,6 +121,24 @@ std::optional<std::int64_t> kernelTimestamp(msghdr* msg) {
   return std::nullopt;
 }
 
+// One non-blocking receive with the sender's address and the kernel's receive timestamp
+// (SO_TIMESTAMPNS; the wall clock now if the kernel gave none). Returns recvmsg's result.
+ssize_t receiveTimestamped(int fd, void* buf, std::size_t len, void* from, socklen_t from_len,
+                           std::int64_t* rx_ns) {
+  char control[256];
+  iovec iov{buf, len};
+  msghdr msg{};
+  msg.msg_name = from;
+  msg.msg_namelen = from_len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
+  if (n >= 0) *rx_ns = kernelTimestamp(&msg).value_or(realtimeNs());
+  return n;
+}
+
 struct TcpAttempt {
   int fd = -1;
   std::int64_t start_mono = 0;
@@ -567,20 +585,11 @@ struct Prober::Impl {
 
   void receiveIcmp(IcmpSocket& s) {
     std::uint8_t buf[1500];
-    char control[256];
     for (int i = 0; i < 512; ++i) {
       sockaddr_storage from{};
-      iovec iov{buf, sizeof buf};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof from;
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t n = ::recvmsg(s.fd, &msg, MSG_DONTWAIT);
+      std::int64_t rx = 0;
+      const ssize_t n = receiveTimestamped(s.fd, buf, sizeof buf, &from, sizeof from, &rx);
       if (n < 0) return;
-      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
       auto r =
           parseEchoReply(s.family, std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)),
                          s.raw && s.family == AF_INET);
@@ -596,21 +605,12 @@ struct Prober::Impl {
 
   void receiveArp() {
     std::uint8_t buf[256];
-    char control[256];
     for (int i = 0; i < 256; ++i) {
       sockaddr_ll from{};
-      iovec iov{buf, sizeof buf};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof from;
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t n = ::recvmsg(arp_fd, &msg, MSG_DONTWAIT);
+      std::int64_t rx = 0;
+      const ssize_t n = receiveTimestamped(arp_fd, buf, sizeof buf, &from, sizeof from, &rx);
       if (n < 0) return;
       if (from.sll_pkttype == PACKET_OUTGOING) continue;
-      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
       auto a = parseArp(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
       if (!a || a->op != 2) continue;
       for (auto& [_, t] : targets) {
