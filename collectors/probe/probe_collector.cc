@@ -90,8 +90,8 @@ class ProbeCollector final : public Collector {
         out.histogram("foreshock_probe_tcp_connect_duration_seconds",
                       "Time from connect() to an established connection.", base, h);
         out.counter("foreshock_probe_tcp_syn_retransmits_total",
-                    "Connects that completed right after a kernel SYN retransmission instant "
-                    "(1 s, 3 s, 7 s...): handshake packets lost on the way.",
+                    "Handshake packets (SYNs) lost on the way: the kernel's count of "
+                    "SYN retransmissions (TCP_INFO tcpi_total_retrans).",
                     base, static_cast<double>(st.synRetransmitsTotal()));
         for (const auto& [e, n] : st.failuresByErrno()) {
           out.counter("foreshock_probe_tcp_failures_total",

@@ -135,7 +135,7 @@ def parse_metrics(text):
     return out
 
 
-def value(metrics, name, **labels):
+def value(metrics, name, /, **labels):
     """The value of the one series `name` whose labels include `labels`; None if absent."""
     found = [v for (n, ls), v in metrics.items() if n == name and set(labels.items()) <= set(ls)]
     if len(found) > 1:
