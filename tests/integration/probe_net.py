@@ -29,11 +29,15 @@ def host_addr4(i):
 
 
 class Topology:
+    # Every suite keeps its own namespace prefix so parallel suites never collide.
+    PREFIX = "fspr-"
+    TOOLS = ("ip", "nft", "curl")
+
     def __init__(self, tag, hosts=1):
         fslib.require_root()
-        for tool in ("ip", "nft", "curl"):
+        for tool in self.TOOLS:
             fslib.require_tool(tool)
-        self.prefix = f"fspr-{tag}{os.getpid() % 100000}"
+        self.prefix = f"{self.PREFIX}{tag}{os.getpid() % 100000}"
         self.namespaces = []
         self.procs = []
         self.files = []

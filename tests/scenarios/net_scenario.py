@@ -28,27 +28,8 @@ class Topology(probe_net.Topology):
     in the switch namespace, host i at 10.66.0.(10+i) on eth0, switch port p<i>), named
     fssn-<tag><pid>-*."""
 
-    def __init__(self, tag, hosts=1):
-        # Same construction as probe_net.Topology.__init__, only the namespace prefix differs
-        # (every suite keeps its own prefix so parallel suites never collide).
-        fslib.require_root()
-        for tool in ("ip", "nft"):
-            fslib.require_tool(tool)
-        self.prefix = f"{PREFIX}{tag}{os.getpid() % 100000}"
-        self.namespaces = []
-        self.procs = []
-        self.files = []
-        try:
-            self.sw = self._ns("sw")
-            self.sw.exec(["ip", "link", "add", "br0", "type", "bridge", "forward_delay", "0",
-                          "stp_state", "0"])
-            self.sw.exec(["ip", "addr", "add", probe_net.GW4 + "/24", "dev", "br0"])
-            self.sw.exec(["ip", "-6", "addr", "add", probe_net.GW6 + "/64", "dev", "br0", "nodad"])
-            self.sw.exec(["ip", "link", "set", "br0", "up"])
-            self.hosts = [self.add_host(i) for i in range(1, hosts + 1)]
-        except BaseException:
-            self.close()
-            raise
+    PREFIX = PREFIX  # the module constant, "fssn-"
+    TOOLS = ("ip", "nft")
 
 
 def cleanup_on_sigterm():
