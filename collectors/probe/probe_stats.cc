@@ -22,6 +22,17 @@ int synRetransmissionsFor(double seconds, double initial_rto, double tolerance) 
   return 0;
 }
 
+int lostSynsBefore(double answered_at, unsigned retransmitted, double initial_rto,
+                   double tolerance) {
+  int lost = 0;
+  for (unsigned k = 1; k <= retransmitted && k <= 16; ++k) {
+    const double sent_at = initial_rto * (std::pow(2.0, static_cast<double>(k)) - 1.0);
+    if (sent_at > answered_at + tolerance) break;
+    lost = static_cast<int>(k);  // the k-th retransmission left before the answered SYN
+  }
+  return lost;
+}
+
 namespace {
 void initHistogram(HistogramData& h) {
   if (h.bounds.empty()) {

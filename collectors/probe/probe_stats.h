@@ -26,6 +26,15 @@ const std::vector<double>& probeRttBuckets();
 // "Near": within `tolerance` seconds after the instant (the reply's round trip).
 int synRetransmissionsFor(double seconds, double initial_rto = 1.0, double tolerance = 0.5);
 
+// Lost handshake packets from the kernel's own figures (TCP_INFO): `retransmitted` SYNs were
+// sent after the first, and the SYN the peer answered left `answered_at` seconds after the
+// first one (connect time minus the measured RTT; with TCP timestamps the RTT is taken from
+// the answered SYN). SYNs sent before the answered one were lost; retransmissions after it
+// were not (a far peer makes the kernel resend SYNs that were merely slow). `tolerance`
+// absorbs timer slack.
+int lostSynsBefore(double answered_at, unsigned retransmitted, double initial_rto = 1.0,
+                   double tolerance = 0.25);
+
 // Thread-safety: not thread-safe; the prober thread owns it under its mutex.
 class TargetStats {
  public:

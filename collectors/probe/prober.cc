@@ -574,15 +574,21 @@ struct Prober::Impl {
     int err = 0;
     socklen_t elen = sizeof err;
     (void)::getsockopt(a.fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-    // The kernel counts the SYNs it retransmitted (tcpi_total_retrans includes them), so a
-    // dependency that is merely far away is not mistaken for loss. The timing signature
-    // (completion right after an RTO instant) is the fallback when TCP_INFO is unavailable.
+    // The kernel knows how many SYNs it retransmitted (tcpi_total_retrans) and the RTT of the
+    // SYN that was answered (tcpi_rtt), so a far peer whose slow answers made the kernel resend
+    // SYNs is not mistaken for loss. The timing signature (completion right after an RTO
+    // instant) is the fallback when TCP_INFO has no RTT sample (e.g. a refused connect).
     int retrans = 0;
     tcp_info info{};
     socklen_t ilen = sizeof info;
-    if (::getsockopt(a.fd, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0 &&
-        ilen >= offsetof(tcp_info, tcpi_total_retrans) + sizeof info.tcpi_total_retrans) {
-      retrans = static_cast<int>(std::min<std::uint32_t>(info.tcpi_total_retrans, 16));
+    const bool have_info =
+        ::getsockopt(a.fd, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0 &&
+        ilen >= offsetof(tcp_info, tcpi_total_retrans) + sizeof info.tcpi_total_retrans;
+    if (have_info && info.tcpi_total_retrans == 0) {
+      retrans = 0;  // one SYN, one answer
+    } else if (have_info && err == 0 && info.tcpi_rtt > 0) {
+      retrans =
+          lostSynsBefore(secs - static_cast<double>(info.tcpi_rtt) / 1e6, info.tcpi_total_retrans);
     } else {
       retrans = synRetransmissionsFor(secs);
     }

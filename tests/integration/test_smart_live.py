@@ -114,10 +114,14 @@ def fake_tree(tmp):
 
 def fake_devices(tmp):
     sysfs, dev = fake_tree(tmp)
-    log = os.path.join(tmp, "smartctl-argv.log")
+    # Each run records its argv in a file of its own: the collector runs disks in parallel, so
+    # appends to one shared log would interleave.
+    argv_dir = os.path.join(tmp, "smartctl-argv")
+    os.makedirs(argv_dir)
     stub = os.path.join(tmp, "smartctl-standby")
     with open(stub, "w") as fh:
-        fh.write(f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {log}\necho --- >> {log}\ncat {STANDBY_JSON}\nexit 2\n")
+        fh.write(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(mktemp {argv_dir}/run.XXXXXX)\"\n"
+                 f"cat {STANDBY_JSON}\nexit 2\n")
     os.chmod(stub, 0o755)
     cfg = (f"collectors:\n  smart:\n    read_timeout: 30s\n    smartctl_path: {stub}\n"
            "    devices:\n      - device: sdc-megaraid0\n        node: sdc\n        smartctl_type: megaraid,0\n")
@@ -135,8 +139,10 @@ def fake_devices(tmp):
         fslib.check(v("foreshock_disk_up", device=d) == 1, f"{d}: a standby disk answered")
         fslib.check(v("foreshock_disk_power_state", device=d, state="standby") == 1, f"{d}: standby")
         fslib.check(v("foreshock_disk_standby_skips_total", device=d) == 1, f"{d}: one skip")
-    with open(log) as fh:
-        runs = [r.strip().split("\n") for r in fh.read().split("---") if r.strip()]
+    runs = []
+    for name in sorted(os.listdir(argv_dir)):
+        with open(os.path.join(argv_dir, name)) as fh:
+            runs.append(fh.read().strip().split("\n"))
     fslib.check(len(runs) == 2, f"smartctl ran once per disk: {runs}")
     for argv in runs:
         fslib.check("--json" in argv and "--nocheck=standby" in argv, f"argv {argv}")

@@ -106,3 +106,29 @@ TEST(ProbeStats, TcpRetransmissionsCountAsLostHandshakePackets) {
 
 }  // namespace
 }  // namespace foreshock
+
+namespace foreshock {
+namespace {
+
+TEST(LostSynsBefore, CountsTheSynsSentBeforeTheAnsweredOne) {
+  // First SYN dropped, the retransmission at 1 s answered after 1 ms.
+  EXPECT_EQ(lostSynsBefore(1.003 - 0.001, 1), 1);
+  // Two SYNs lost, the one at 3 s answered.
+  EXPECT_EQ(lostSynsBefore(3.02 - 0.01, 2), 2);
+}
+
+TEST(LostSynsBefore, AFarPeerIsNotLoss) {
+  // A 14 s round trip: the kernel resent the SYN at 1, 3 and 7 s, but the first one was
+  // answered (connect 14.0 s, RTT 14.0 s): nothing was lost.
+  EXPECT_EQ(lostSynsBefore(14.002 - 14.0, 3), 0);
+  // A 1.2 s round trip: one spurious retransmission at 1 s, not a loss.
+  EXPECT_EQ(lostSynsBefore(1.2 - 1.2, 1), 0);
+}
+
+TEST(LostSynsBefore, NeverCountsMoreThanTheKernelRetransmitted) {
+  EXPECT_EQ(lostSynsBefore(20.0, 2), 2);
+  EXPECT_EQ(lostSynsBefore(20.0, 0), 0);
+}
+
+}  // namespace
+}  // namespace foreshock
