@@ -279,8 +279,12 @@ class Prometheus:
         def cmd(port):
             return [PROMETHEUS, f"--config.file={self.config_path}",
                     f"--storage.tsdb.path={self.dir}/data", f"--web.listen-address=127.0.0.1:{port}",
-                    # Resend firing alerts to Alertmanager quickly (default 1m).
-                    "--rules.alert.resend-delay=1s", "--log.level=info"]
+                    # Resend firing alerts to Alertmanager every 5 s (default 1m). Each send
+                    # tells Alertmanager the alert ends 4 resend delays later unless resent, so
+                    # 5 s leaves 20 s of slack: a Prometheus stalled on a loaded CI machine
+                    # must not let a still-firing alert expire and restart with a new startsAt.
+                    # New and resolved alerts are sent at once whatever this is.
+                    "--rules.alert.resend-delay=5s", "--log.level=info"]
 
         self.proc, self.port = start_on_free_port(
             "prometheus", cmd, lambda p: f"http://127.0.0.1:{p}/-/ready", self.dir)
