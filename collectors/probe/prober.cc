@@ -459,6 +459,19 @@ struct Prober::Impl {
 
   // --- probing -------------------------------------------------------------------------
 
+  // Sends one ICMP or ARP probe and records it (sent, its deadline) or its send failure.
+  void sendDatagram(Target& t, int fd, const std::vector<std::uint8_t>& pkt, const sockaddr* to,
+                    socklen_t to_len, std::uint32_t seq) {
+    const std::int64_t tx = realtimeNs();
+    if (::sendto(fd, pkt.data(), pkt.size(), 0, to, to_len) < 0) {
+      t.stats.failed(tx, sendFailureReason(errno));
+      return;
+    }
+    probes_sent->fetch_add(1, std::memory_order_relaxed);
+    t.stats.sent(seq, tx, tx + toNs(t.spec.timeout));
+    deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
+  }
+
   void sendProbe(Target& t) {
     const std::int64_t now_rt = realtimeNs();
     switch (t.spec.kind) {
@@ -473,14 +486,7 @@ struct Prober::Impl {
                                     static_cast<std::uint16_t>(seq), {cookie, t.token, seq});
         sockaddr_storage ss;
         const socklen_t len = toSockaddr(t.spec.address, 0, &ss);
-        const std::int64_t tx = realtimeNs();
-        if (::sendto(s.fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
-          t.stats.failed(tx, sendFailureReason(errno));
-          return;
-        }
-        probes_sent->fetch_add(1, std::memory_order_relaxed);
-        t.stats.sent(seq, tx, tx + toNs(t.spec.timeout));
-        deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
+        sendDatagram(t, s.fd, pkt, reinterpret_cast<sockaddr*>(&ss), len, seq);
         return;
       }
       case ProbeKind::kArp: {
@@ -516,16 +522,7 @@ struct Prober::Impl {
         to.sll_ifindex = t.ifindex;
         to.sll_halen = 6;
         std::memset(to.sll_addr, 0xff, 6);
-        const std::uint32_t seq = t.next_seq++;
-        const std::int64_t tx = realtimeNs();
-        if (::sendto(arp_fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof to) < 0) {
-          t.stats.failed(tx, sendFailureReason(errno));
-          return;
-        }
-        probes_sent->fetch_add(1, std::memory_order_relaxed);
-        t.stats.sent(seq, tx, tx + toNs(t.spec.timeout));
-        deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
+        sendDatagram(t, arp_fd, pkt, reinterpret_cast<sockaddr*>(&to), sizeof to, t.next_seq++);
         return;
       }
       case ProbeKind::kTcp: {
