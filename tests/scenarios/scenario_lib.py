@@ -26,6 +26,7 @@ when the Stack closes, also when the test fails; the logs of the processes are p
 failure.
 """
 import contextlib
+import datetime
 import glob
 import http.server
 import json
@@ -85,6 +86,24 @@ def http_json(url, timeout=5, data=None):
     req = urllib.request.Request(url, data=data)
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read().decode())
+
+
+RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def alert_time_ms(s):
+    """An Alertmanager/Prometheus RFC 3339 time as integer milliseconds since the epoch.
+
+    The same instant is spelt differently by different APIs: the webhook payload uses Go's
+    RFC3339Nano, which drops trailing zeros ("...:20.16Z"), the v2 API always prints three
+    digits ("...:20.160Z"). Compare instants, never the strings.
+    """
+    m = RFC3339.match(s or "")
+    check(m is not None, f"not an RFC 3339 time: {s!r}")
+    base, frac, zone = m.groups()
+    zone = "+00:00" if zone == "Z" else zone
+    secs = datetime.datetime.fromisoformat(base + zone).timestamp()
+    return int(secs) * 1000 + int(((frac or "") + "000")[:3])
 
 
 def parse_duration(s):
