@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "core/file_util.h"
+#include "exporters/prometheus/gnutls_lazy.h"
 
 namespace foreshock {
 
@@ -255,6 +256,10 @@ Result<WebConfig> loadWebConfigFile(const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   auto cfg = parseWebConfig(*text, path, dir.empty() ? "." : dir);
   if (!cfg) return cfg;
+  // TLS and the basic-auth cache both need GnuTLS, which plain HTTP never loads.
+  if (cfg->tls || !cfg->basic_auth_users.empty()) {
+    if (auto s = loadGnutls(); !s) return makeError(path + ": " + s.error().message);
+  }
   if (cfg->tls) {
     auto& t = *cfg->tls;
     auto read = [&](const std::string& file, const char* key, std::string* out) -> Status {

@@ -61,12 +61,12 @@ def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
 class Agent:
     """Runs `foreshock serve` with the given arguments, learns the bound address from its log."""
 
-    def __init__(self, args, env=None, netns=None):
+    def __init__(self, args, env=None, netns=None, wrapper=()):
         if not BIN:
             fail("FORESHOCK_BIN is not set")
         self.log_path = tempfile.mktemp(prefix="foreshock-agent-", suffix=".log")
         self.log = open(self.log_path, "w+")
-        cmd = [BIN] + list(args)
+        cmd = list(wrapper) + [BIN] + list(args)
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)

@@ -2,6 +2,10 @@
 curl: the right certificate and password get 200, a wrong password 401 with WWW-Authenticate,
 plain HTTP to the TLS port fails cleanly (the agent keeps serving), client certificates are
 enforced, and the file is re-read on SIGHUP (a bad file is rejected, the old one stays).
+GnuTLS is loaded only when the web config asks for it: a plain-HTTP agent does not map it, a
+reload to TLS loads it in the running agent, and where it cannot be loaded (hidden by a bind
+mount in a private mount namespace) the config is rejected with the reason and the agent keeps
+serving plain HTTP.
 Certificates are made with openssl, bcrypt hashes with htpasswd (apache2-utils), so the agent
 is checked against independent implementations."""
 import os
@@ -52,6 +56,13 @@ def curl(url, *args):
     return p.returncode, code, p.stdout + p.stderr
 
 
+def maps_gnutls(agent):
+    """True when the agent process has libgnutls mapped, and the path it mapped."""
+    with open(f"/proc/{agent.proc.pid}/maps") as f:
+        paths = [line.split()[-1] for line in f if "libgnutls.so" in line]
+    return (bool(paths), paths[0] if paths else None)
+
+
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
@@ -87,12 +98,20 @@ def main():
     p = run([BIN, "--web.config.file", bad, "collect"], check_rc=False)
     check(p.returncode == 0 and "foreshock_build_info" in p.stdout, f"collect failed on the web config: {p.stderr}")
 
+    # Plain HTTP never maps GnuTLS (it is opened on demand, exporters/prometheus/gnutls_lazy.h).
+    with Agent(["--web.listen-address", "127.0.0.1:0", "serve"]) as agent:
+        wait_for(lambda: curl(f"http://{agent.addresses[0]}/metrics")[1] == 200, timeout=10,
+                 what="plain HTTP /metrics")
+        check(not maps_gnutls(agent)[0], "a plain-HTTP agent mapped libgnutls")
+
     with Agent(["--web.listen-address", "127.0.0.1:0", "--web.config.file", web, "serve"]) as agent:
         addr = agent.addresses[0]
         https, http = f"https://{addr}/metrics", f"http://{addr}/metrics"
         tls = ["--cacert", ca_crt]
         wait_for(lambda: curl(https, *tls, "-u", "alice:s3cret")[1] == 200, timeout=10,
                  what="HTTPS with the right password to return 200")
+        mapped, gnutls_path = maps_gnutls(agent)
+        check(mapped, "a TLS agent serves HTTPS without libgnutls mapped?")
         rc, code, out = curl(https, *tls, "-u", "alice:s3cret")
         check("x-content-type-options: nosniff" in out.lower(), f"configured header missing:\n{out}")
         p = subprocess.run([CURL, "-sS", "--max-time", "5", *tls, "-u", "alice:s3cret", https],
@@ -141,6 +160,40 @@ def main():
         agent.signal(signal.SIGHUP)
         wait_for(lambda: curl(http)[1] == 200, timeout=10, what="plain HTTP after TLS was removed")
         check(agent.addresses[0] == addr, "port changed")
+
+    # A plain agent switched to TLS by SIGHUP loads GnuTLS at that moment.
+    plain = os.path.join(d, "plain.yml")
+    write(plain, "")
+    with Agent(["--web.listen-address", "127.0.0.1:0", "--web.config.file", plain, "serve"]) as agent:
+        addr = agent.addresses[0]
+        wait_for(lambda: curl(f"http://{addr}/metrics")[1] == 200, timeout=10, what="plain HTTP")
+        check(not maps_gnutls(agent)[0], "an empty web config mapped libgnutls")
+        write(plain, basic.replace("server.crt", srv_crt).replace("server.key", srv_key))
+        agent.signal(signal.SIGHUP)
+        wait_for(lambda: curl(f"https://{addr}/metrics", "--cacert", ca_crt, "-u", "alice:s3cret")[1] == 200,
+                 timeout=10, what="HTTPS after a reload from plain HTTP")
+        check(maps_gnutls(agent)[0], "HTTPS served after the reload without libgnutls mapped")
+
+    # GnuTLS missing (hidden by an empty file bind-mounted over it in a private mount
+    # namespace): --check-config names the problem; a running plain agent rejects the TLS
+    # config on SIGHUP and keeps serving.
+    hide = ["unshare", "-m", "sh", "-c", f'mount --bind /dev/null "{gnutls_path}" && exec "$0" "$@"']
+    write(web, basic)
+    p = run(hide + [BIN, "--web.config.file", web, "--check-config"], check_rc=False)
+    check(p.returncode == 1 and f"{web}: cannot load libgnutls.so.30" in p.stderr,
+          f"--check-config without GnuTLS ({gnutls_path} hidden): rc={p.returncode} {p.stdout} {p.stderr}")
+    write(plain, "")
+    with Agent(["--web.listen-address", "127.0.0.1:0", "--web.config.file", plain, "serve"],
+               wrapper=hide) as agent:
+        addr = agent.addresses[0]
+        wait_for(lambda: curl(f"http://{addr}/metrics")[1] == 200, timeout=10, what="plain HTTP, no GnuTLS")
+        write(plain, basic.replace("server.crt", srv_crt).replace("server.key", srv_key))
+        agent.signal(signal.SIGHUP)
+        wait_for(lambda: "cannot load libgnutls.so.30" in agent.output(), timeout=10,
+                 what="the GnuTLS load failure to be logged")
+        check("new configuration rejected" in agent.output(), f"rejection not logged:\n{agent.output()}")
+        check(curl(f"http://{addr}/metrics")[1] == 200, "plain HTTP stopped after the rejected TLS config")
+        check(agent.proc.poll() is None, "agent died when GnuTLS could not be loaded")
     print("ok")
 
 

@@ -78,8 +78,13 @@ def main():
         postinst = read(os.path.join(ctl, "postinst"))
         check("systemd-sysusers" in postinst and "foreshock.conf" in postinst, "postinst does not create the user")
         check("deb-systemd-helper enable 'foreshock.service'" in postinst, "postinst does not enable the service")
-        info = run(["dpkg-deb", "-f", deb, "Depends", "Recommends"]).stdout
-        check("libmicrohttpd" in info and "libgnutls30" in info, f"shlibs dependencies missing:\n{info}")
+        info = run(["dpkg-deb", "-f", deb, "Depends", "Recommends", "Built-Using"]).stdout
+        check("libyaml-cpp" in info and "libsensors" in info, f"shlibs dependencies missing:\n{info}")
+        # GnuTLS is dlopen'ed (invisible to dpkg-shlibdeps) and libmicrohttpd linked statically.
+        check(re.search(r"^Depends: .*libgnutls30 \(>= [0-9.]+\)", info, re.M),
+              f"no dependency on the dlopen'ed libgnutls30:\n{info}")
+        check(re.search(r"^Built-Using: libmicrohttpd \(= [^)]+\)", info, re.M),
+              f"statically linked libmicrohttpd not in Built-Using:\n{info}")
         check("systemd-sysusers" in info, f"no dependency providing systemd-sysusers:\n{info}")
         check(re.search(r"^Recommends: .*smartmontools", info, re.M), f"smartmontools not recommended:\n{info}")
 
