@@ -230,8 +230,10 @@ class LiveSource final : public DeviceSource {
   }
 
   ReadOutcome readSmartctl(const DiskIdentity& d, PowerCheckMode mode) {
+    // --json=o: JSON plus smartctl's text lines (smartctl.output), the only place SCSI's
+    // non-medium error count appears.
     std::vector<std::string> argv = {
-        options_.smartctl_path, "--json",      "--info",        "--health",
+        options_.smartctl_path, "--json=o",    "--info",        "--health",
         "--attributes",         "--log=error", nocheckArg(mode)};
     if (!d.smartctl_type.empty()) {
       argv.push_back("-d");

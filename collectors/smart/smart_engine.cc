@@ -451,6 +451,12 @@ void emitReading(MetricSet& out, const Labels& L, const SmartReading& r) {
     page("read", s.read);
     page("write", s.write);
     page("verify", s.verify);
+    if (s.non_medium_errors) {
+      out.counter("foreshock_disk_scsi_non_medium_errors_total",
+                  "SCSI non-medium errors (log page 0x06): transport, controller or firmware "
+                  "faults not tied to the media.",
+                  L, d(*s.non_medium_errors));
+    }
   }
   if (r.smartctl_exit_status) {
     out.gauge("foreshock_disk_smartctl_exit_status",

@@ -90,6 +90,10 @@ struct ScsiHealth {
   std::optional<std::uint64_t> grown_defects;
   std::optional<std::uint64_t> pending_defects;
   std::optional<ScsiErrorCounters> read, write, verify;
+  // Non-Medium Error log page (0x06), parameter 0: errors not tied to the media (transport,
+  // controller, firmware). smartctl prints it only as text, so it comes from the text lines
+  // `--json=o` embeds (smartctl.output).
+  std::optional<std::uint64_t> non_medium_errors;
 };
 
 // One SMART reading. Every field is optional: a backend fills in what it knows.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "collectors/smart/json_reader.h"
 
@@ -159,6 +160,20 @@ void readNvme(const JsonValue& root, SmartReading& r) {
   r.nvme = h;
 }
 
+// "Non-medium error count:      389" (smartctl's scsiprint.cpp format): the count, or nullopt
+// for any other line or a value that is not a plain number.
+std::optional<std::uint64_t> nonMediumErrorLine(std::string_view line) {
+  constexpr std::string_view kPrefix = "Non-medium error count:";
+  if (line.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  line.remove_prefix(kPrefix.size());
+  while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
+  if (ec != std::errc() || end != line.data() + line.size() || line.empty()) return std::nullopt;
+  return v;
+}
+
 void readScsi(const JsonValue& root, SmartReading& r) {
   bool any = false;
   ScsiHealth s;
@@ -175,6 +190,19 @@ void readScsi(const JsonValue& root, SmartReading& r) {
     s.write = scsiCounters(log->get("write"));
     s.verify = scsiCounters(log->get("verify"));
     any = true;
+  }
+  // No JSON key carries the non-medium error count (smartmontools up to 7.5 prints it with
+  // pout only); with --json=o the text lines are in smartctl.output.
+  if (const JsonValue* lines = root.path({"smartctl", "output"})) {
+    for (const auto& line : lines->items()) {
+      auto text = line.asString();
+      if (!text) continue;
+      if (auto n = nonMediumErrorLine(*text)) {
+        s.non_medium_errors = n;
+        any = true;
+        break;
+      }
+    }
   }
   if (any) r.scsi = s;
 }

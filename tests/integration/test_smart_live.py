@@ -8,7 +8,10 @@ with a reason, never a crash and never silence. Covered here:
   - a fake sysfs tree with an ATA disk whose node is not a block device, an ATA disk
     without a node, and an NVMe namespace whose controller node is a plain file;
   - smartctl replaced by stand-in scripts: argv without a shell (--nocheck, -d type), the
-    standby exit (no read, power state standby), and a hung smartctl killed at its timeout.
+    standby exit (no read, power state standby), and a hung smartctl killed at its timeout;
+  - the real smartctl (smartmontools) forced onto the host's disk: its output, with the
+    collector's own argv (--json=o among it), is parsed and the failure reported with
+    smartctl's own message, never "output invalid".
 """
 import os
 import re
@@ -82,6 +85,21 @@ def forced_ata(tmp, disk):
     fslib.check(len(lines) == 1, f"exactly one log line for {disk}: {lines}")
 
 
+def real_smartctl(tmp, disk):
+    smartctl = fslib.require_tool("smartctl")
+    cfg = (f"collectors:\n  smart:\n    read_timeout: 30s\n    smartctl_path: {smartctl}\n"
+           f"    devices:\n      - device: {disk}\n        backend: smartctl\n        smartctl_type: scsi\n")
+    m, text, err = collect(cfg, tmp)
+    if fslib.value(m, "foreshock_disk_up", device=disk) == 1:
+        print(f"{disk} answers SCSI SMART through smartctl here; the failure path is not exercised")
+        return
+    r = reason_of(text, disk)
+    fslib.check(r not in (None, "smartctl_output_invalid", "smartctl_missing"),
+                f"{disk} through the real smartctl: reason {r}, stderr:\n{err}")
+    fslib.check(f"{disk}:" in err, f"no log line names {disk}:\n{err}")
+    print(f"real smartctl on {disk}: reason {r}")
+
+
 def fake_tree(tmp):
     sysfs = os.path.join(tmp, "sys")
     dev = os.path.join(tmp, "dev")
@@ -145,7 +163,7 @@ def fake_devices(tmp):
             runs.append(fh.read().strip().split("\n"))
     fslib.check(len(runs) == 2, f"smartctl ran once per disk: {runs}")
     for argv in runs:
-        fslib.check("--json" in argv and "--nocheck=standby" in argv, f"argv {argv}")
+        fslib.check("--json=o" in argv and "--nocheck=standby" in argv, f"argv {argv}")
     mega = [a for a in runs if a[-1].endswith("/sdc") and "megaraid,0" in a]
     fslib.check(len(mega) == 1 and mega[0][mega[0].index("-d") + 1] == "megaraid,0",
                 f"the config entry passes -d megaraid,0 as one argument: {runs}")
@@ -181,6 +199,7 @@ def main():
         disk = real_host(tmp)
         if disk:
             forced_ata(tmp, disk)
+            real_smartctl(tmp, disk)
         fake_devices(tmp)
         hung_smartctl(tmp)
         print("ok")

@@ -148,6 +148,27 @@ TEST_F(SmartEngineTest, DiskReportedAsleepIsNeverSentASmartRead) {
   EXPECT_EQ(source_->reads["sda"], 5);
 }
 
+TEST_F(SmartEngineTest, ScsiCountersIncludingNonMediumErrorsAreExported) {
+  ReadOutcome o;
+  o.kind = ReadOutcome::Kind::kReading;
+  o.reading.serial = "S1";
+  o.reading.protocol = "scsi";
+  ScsiHealth h;
+  h.grown_defects = 2;
+  h.non_medium_errors = 17;
+  o.reading.scsi = h;
+  source_->disks["sdc"] = {PowerState::kActive, o, {}, "S1"};
+  SmartEngine e(source_, EngineOptions{}, clock_);
+  auto c = run(e);
+  EXPECT_EQ(c.value("foreshock_disk_scsi_grown_defects", {{"device", "sdc"}}), 2);
+  EXPECT_EQ(c.value("foreshock_disk_scsi_non_medium_errors_total", {{"device", "sdc"}}), 17);
+
+  // A drive without the Non-Medium Error page gets no series, not a 0.
+  source_->disks["sdc"].outcome.reading.scsi->non_medium_errors.reset();
+  c = run(e);
+  EXPECT_FALSE(c.value("foreshock_disk_scsi_non_medium_errors_total", {{"device", "sdc"}}));
+}
+
 TEST_F(SmartEngineTest, SleepingDiskKeepsItsLastValuesWithTheirReadTimestamp) {
   source_->disks["sda"] = {PowerState::kActive, goodReading("A1", 31), {}, "A1"};
   SmartEngine e(source_, EngineOptions{}, clock_);

@@ -178,6 +178,43 @@ TEST(SmartctlJson, ReadsScsiGrownDefectsAndErrorCounters) {
   EXPECT_DOUBLE_EQ(*s.scsi->read->processed_bytes, 9235.838e9);
 }
 
+// smartctl has no JSON key for the SCSI non-medium error count; with --json=o its text lines
+// are in smartctl.output. The real report (taken without =o) gets the lines smartctl's
+// scsiprint.cpp prints around that count; the count itself is the test's own value.
+std::string withOutputLines(const std::string& report, const std::string& lines) {
+  std::string text = report;
+  auto at = text.find("\"smartctl\": {");
+  if (at == std::string::npos) return text;
+  at += std::string("\"smartctl\": {").size();
+  text.insert(at, "\"output\": [" + lines + "],");
+  return text;
+}
+
+TEST(SmartctlJson, ReadsScsiNonMediumErrorCountFromTheTextLines) {
+  auto raw =
+      readFileBounded(kJsonDir / "smartctl_exporter/from-open-prs/scsi-seagate_ST18000NM004J.json");
+  ASSERT_TRUE(raw.ok());
+  auto plain = parseSmartctlJson(*raw);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->reading.scsi->non_medium_errors.has_value()) << "no text lines, no count";
+
+  auto r = parseSmartctlJson(
+      withOutputLines(*raw, R"("Elements in grown defect list: 0", "", "Error counter log:", )"
+                            R"("Non-medium error count:       17", "", "SMART Self-test log")"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_TRUE(r->reading.scsi.has_value());
+  EXPECT_EQ(r->reading.scsi->non_medium_errors, 17u);
+  EXPECT_EQ(r->reading.scsi->grown_defects, 0u) << "the JSON keys are still read";
+
+  for (const char* bad : {R"("Non-medium error count: lots")", R"("Non-medium error count:")",
+                          R"("Non-medium error count: -3")", R"("Non-medium error count: 4 5")",
+                          R"("non-medium error count: 4")", R"(42)"}) {
+    auto b = parseSmartctlJson(withOutputLines(*raw, bad));
+    ASSERT_TRUE(b.ok()) << bad;
+    EXPECT_FALSE(b->reading.scsi->non_medium_errors.has_value()) << bad;
+  }
+}
+
 TEST(SmartctlJson, NotSmartctlOutputIsAnError) {
   auto r = parseSmartctlJson(R"({"critical_warning": 0, "temperature": 300})");
   ASSERT_FALSE(r.ok());
