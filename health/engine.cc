@@ -198,14 +198,18 @@ void HealthEngine::exportMetrics(const HealthResult& r, MetricSet& out) {
               prometheus::MetricType::Gauge);
   for (const auto& f : r.findings) {
     if (f.severity == Severity::kInfo) continue;  // notices are not states
+    Labels labels{{"component", f.component}, {"check", f.check}};
+    labels.insert(labels.end(), f.identity.begin(), f.identity.end());
     out.gauge("foreshock_health_status",
-              "Health verdict of one check of one component: 0 ok, 1 warning, 2 critical.",
-              {{"component", f.component}, {"check", f.check}}, statusValue(f.severity));
+              "Health verdict of one check of one component: 0 ok, 1 warning, 2 critical.", labels,
+              statusValue(f.severity));
     for (const auto& ev : f.evidence) {
+      Labels el = labels;
+      el.emplace_back("evidence", ev.name);
       out.gauge(
           "foreshock_health_evidence",
-          "The numbers behind a health check (see the evidence label), as the check saw them.",
-          {{"component", f.component}, {"check", f.check}, {"evidence", ev.name}}, ev.value);
+          "The numbers behind a health check (see the evidence label), as the check saw them.", el,
+          ev.value);
     }
   }
   for (const auto& d : r.risks) {

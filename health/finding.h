@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace foreshock {
@@ -28,6 +29,10 @@ struct Finding {
   std::string summary;  // one line: what was seen
   std::vector<Evidence> evidence;
   std::string action;  // what to do ("" when ok)
+  // Extra labels naming what the component is, exported with its status and evidence so an
+  // alert keys on the hardware, not its slot: {"serial", "Z300ZV41"} for a disk whose serial
+  // is known. A disk swapped under the same device name is then a different alert.
+  std::vector<std::pair<std::string, std::string>> identity;
 };
 
 // The checks whose firing means "this disk will fail" (the replay's alarm, the

@@ -35,12 +35,14 @@ std::string num(double v) {
 struct Emitter {
   std::vector<Finding>* out;
   std::string category, component, subject;
+  std::vector<std::pair<std::string, std::string>> identity = {};
   Finding& add(std::string check, Severity sev, std::string summary, std::vector<Evidence> ev,
                std::string action) {
     Finding f;
     f.category = category;
     f.component = component;
     f.subject = subject;
+    f.identity = identity;
     f.check = std::move(check);
     f.severity = sev;
     f.summary = std::move(summary);
@@ -96,6 +98,8 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     detail += (detail.empty() ? "" : ", ") + std::string("serial ") + d.serial;
   if (!detail.empty()) subject += " (" + detail + ")";
   Emitter e{out, "disks", "disk/" + (d.device.empty() ? d.serial : d.device), subject};
+  // The device name stands in for an unknown serial (observe.h): only a real one is a label.
+  if (!d.serial.empty() && d.serial != d.device) e.identity = {{"serial", d.serial}};
 
   if (d.up && !*d.up) {
     e.add("smart_readable", Severity::kWarning, "SMART data could not be read from this disk", {},

@@ -133,11 +133,12 @@ class DiskAgent:
         return value(m, "foreshock_health_evidence", component="disk/sda", check=chk, evidence=name)
 
 
-def check_alert(alert, name, severity, chk, addr):
-    """Labels every disk alert must carry at the webhook."""
+def check_alert(alert, name, severity, chk, addr, serial):
+    """Labels every disk alert must carry at the webhook: the disk's serial among them, so the
+    alert keys on the drive, not on the slot (a drive swapped into sda is another alert)."""
     labels = alert["labels"]
     want = {"alertname": name, "severity": severity, "component": "disk/sda", "check": chk,
-            "instance": addr, "job": "foreshock"}
+            "serial": serial, "instance": addr, "job": "foreshock"}
     wrong = {k: (labels.get(k), v) for k, v in want.items() if labels.get(k) != v}
     check(not wrong, f"{name}: labels (got, want) {wrong}; all labels {labels}")
 

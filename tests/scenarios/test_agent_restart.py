@@ -69,7 +69,7 @@ def main():
         bad = [r for r in prom.rule_health() if r[2] == "err"]
         check(not bad, f"shipped rules fail to evaluate: {bad}")
         fired = hook.wait_for_alert(ALERT, "firing", {"check": "pending_sectors"}, timeout=60)
-        check_alert(fired, ALERT, "critical", "pending_sectors", addr)
+        check_alert(fired, ALERT, "critical", "pending_sectors", addr, SERIAL)
         starts_at = fired["startsAt"]
         active_at = prometheus_active_at(prom)[0]
 

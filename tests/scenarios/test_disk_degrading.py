@@ -63,9 +63,9 @@ def main():
         # Warning: counts present, not growing.
         warn = hook.wait_for_alert("ForeshockDiskErrorsPresent", "firing",
                                    {"check": "pending_sectors"}, timeout=60)
-        check_alert(warn, "ForeshockDiskErrorsPresent", "warning", "pending_sectors", addr)
+        check_alert(warn, "ForeshockDiskErrorsPresent", "warning", "pending_sectors", addr, SERIAL)
         ann = warn["annotations"]
-        check(ann.get("summary") == f"disk disk/sda on {addr} has pending_sectors",
+        check(ann.get("summary") == f"disk disk/sda (serial {SERIAL}) on {addr} has pending_sectors",
               f"warning summary: {ann.get('summary')!r}")
         check("not growing in the last 7 days" in ann.get("description", ""),
               f"warning description: {ann.get('description')!r}")
@@ -95,16 +95,16 @@ def main():
               f"smart_197_raw {da.evidence(m, 'pending_sectors', 'smart_197_raw')}")
         crit = hook.wait_for_alert("ForeshockDiskErrorsGrowing", "firing",
                                    {"check": "pending_sectors"}, timeout=60)
-        check_alert(crit, "ForeshockDiskErrorsGrowing", "critical", "pending_sectors", addr)
+        check_alert(crit, "ForeshockDiskErrorsGrowing", "critical", "pending_sectors", addr, SERIAL)
         ann = crit["annotations"]
-        check(ann.get("summary") == f"disk disk/sda on {addr}: pending_sectors growing",
+        check(ann.get("summary") == f"disk disk/sda (serial {SERIAL}) on {addr}: pending_sectors growing",
               f"critical summary: {ann.get('summary')!r}")
         check("grew within the last 7 days" in ann.get("description", "")
               and "replace the disk" in ann.get("description", ""),
               f"critical description: {ann.get('description')!r}")
         crit2 = hook.wait_for_alert("ForeshockDiskErrorsGrowing", "firing",
                                     {"check": "offline_uncorrectable"}, timeout=30)
-        check_alert(crit2, "ForeshockDiskErrorsGrowing", "critical", "offline_uncorrectable", addr)
+        check_alert(crit2, "ForeshockDiskErrorsGrowing", "critical", "offline_uncorrectable", addr, SERIAL)
         # The warning came first.
         order = [a["labels"]["alertname"] for a in hook.alerts() if a["status"] == "firing"
                  and a["labels"].get("check") == "pending_sectors"]

@@ -332,6 +332,33 @@ TEST(DiskRules, HealthStatusExportsZeroOneTwo) {
   EXPECT_NE(findFamily(fams, "foreshock_health_evidence"), nullptr);
 }
 
+TEST(DiskRules, HealthSeriesCarryTheSerialSoASwappedDiskIsAnotherAlert) {
+  HealthEngine e(opts());
+  auto statusLabels = [&](const std::string& serial, double t) {
+    Scrape sc;
+    sc.ata("sda", serial, {{5, 8}}, false);
+    MetricSet out;
+    HealthEngine::exportMetrics(e.process(sc.at(t)), out);
+    auto fams = out.take();
+    std::vector<std::string> serials;
+    for (const char* name : {"foreshock_health_status", "foreshock_health_evidence"}) {
+      const auto* f = findFamily(fams, name);
+      if (f == nullptr) continue;
+      for (const auto& m : f->metric) {
+        if (labelValue(m, "component") == "disk/sda" && labelValue(m, "check") == "smart_status")
+          serials.push_back(labelValue(m, "serial"));
+      }
+    }
+    return serials;
+  };
+  auto before = statusLabels("Z300ZV41", kT0);
+  ASSERT_FALSE(before.empty());
+  for (const auto& v : before) EXPECT_EQ(v, "Z300ZV41");
+  auto after = statusLabels("S300V3AD", kT0 + kMin);  // another drive in the same slot
+  ASSERT_FALSE(after.empty());
+  for (const auto& v : after) EXPECT_EQ(v, "S300V3AD");
+}
+
 // ---- temperatures ----
 
 TEST(TemperatureRules, AboveMaxWarnsAboveCritIsCriticalBelowIsOk) {
