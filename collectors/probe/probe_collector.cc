@@ -114,6 +114,12 @@ class ProbeCollector final : public Collector {
         out.counter("foreshock_probe_late_total",
                     "Replies that arrived after the probe's timeout (already counted lost).", base,
                     static_cast<double>(st.lateTotal()));
+        for (const auto& [reason, n] : st.icmpErrors()) {
+          out.counter("foreshock_probe_icmp_errors_total",
+                      "ICMP errors that answered a probe instead of a reply, by reason "
+                      "(net_unreachable, host_unreachable, admin_prohibited, ttl_exceeded...).",
+                      with(base, "reason", reason), static_cast<double>(n));
+        }
       }
     });
     out.gauge("foreshock_probe_targets", "Targets being probed.", {}, static_cast<double>(targets));

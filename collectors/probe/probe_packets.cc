@@ -103,6 +103,30 @@ std::vector<std::uint8_t> buildEchoRequest(int family, std::uint16_t id, std::ui
   return p;
 }
 
+namespace {
+
+// The ICMP echo message at the start of `data` (request or reply, `want` type).
+Result<EchoReply> parseEcho(std::span<const std::uint8_t> data, std::uint8_t want,
+                            const char* what) {
+  if (data.size() < 8)
+    return makeError("ICMP header truncated (" + std::to_string(data.size()) + " bytes)");
+  EchoReply r;
+  r.type = data[0];
+  if (r.type != want)
+    return makeError("ICMP type " + std::to_string(r.type) + " is not an echo " + what);
+  r.id = get16(&data[4]);
+  r.seq = get16(&data[6]);
+  if (data.size() >= 8 + kProbePayloadSize) {
+    const std::uint64_t c = get64(&data[16]);
+    if ((get64(&data[8]) ^ c) == kMagic) {
+      r.cookie = ProbeCookie{c, get32(&data[24]), get32(&data[28])};
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
 Result<EchoReply> parseEchoReply(int family, std::span<const std::uint8_t> data,
                                  bool with_ipv4_header) {
   if (with_ipv4_header) {
@@ -114,22 +138,53 @@ Result<EchoReply> parseEchoReply(int family, std::span<const std::uint8_t> data,
     }
     data = data.subspan(ihl);
   }
-  if (data.size() < 8)
-    return makeError("ICMP header truncated (" + std::to_string(data.size()) + " bytes)");
-  EchoReply r;
-  r.type = data[0];
-  const std::uint8_t want = family == AF_INET ? 0 : 129;
-  if (r.type != want)
-    return makeError("ICMP type " + std::to_string(r.type) + " is not an echo reply");
-  r.id = get16(&data[4]);
-  r.seq = get16(&data[6]);
-  if (data.size() >= 8 + kProbePayloadSize) {
-    const std::uint64_t c = get64(&data[16]);
-    if ((get64(&data[8]) ^ c) == kMagic) {
-      r.cookie = ProbeCookie{c, get32(&data[24]), get32(&data[28])};
+  return parseEcho(data, family == AF_INET ? 0 : 129, "reply");
+}
+
+Result<EchoReply> parseQuotedEchoRequest(int family, std::span<const std::uint8_t> data) {
+  return parseEcho(data, family == AF_INET ? 8 : 128, "request");
+}
+
+std::string icmpErrorReason(int family, std::uint8_t type, std::uint8_t code) {
+  if (family == AF_INET) {
+    switch (type) {
+      case 3:  // destination unreachable (RFC 792, RFC 1812 5.2.7.1)
+        switch (code) {
+          case 0:
+          case 6:
+          case 11: return "net_unreachable";
+          case 1:
+          case 7:
+          case 12: return "host_unreachable";
+          case 2: return "protocol_unreachable";
+          case 3: return "port_unreachable";
+          case 4: return "fragmentation_needed";
+          case 9:
+          case 10:
+          case 13: return "admin_prohibited";
+          default: return "unreachable";
+        }
+      case 11: return code == 0 ? "ttl_exceeded" : "reassembly_timeout";
+      case 12: return "parameter_problem";
+      default: return "icmp_error";
     }
   }
-  return r;
+  switch (type) {
+    case 1:  // destination unreachable (RFC 4443 3.1)
+      switch (code) {
+        case 0: return "net_unreachable";
+        case 1:
+        case 5:
+        case 6: return "admin_prohibited";
+        case 3: return "host_unreachable";
+        case 4: return "port_unreachable";
+        default: return "unreachable";
+      }
+    case 2: return "packet_too_big";
+    case 3: return code == 0 ? "ttl_exceeded" : "reassembly_timeout";
+    case 4: return "parameter_problem";
+    default: return "icmp_error";
+  }
 }
 
 std::vector<std::uint8_t> buildArpRequest(const std::array<std::uint8_t, 6>& our_mac,

@@ -72,6 +72,15 @@ struct EchoReply {
 Result<EchoReply> parseEchoReply(int family, std::span<const std::uint8_t> data,
                                  bool with_ipv4_header);
 
+// The echo request an ICMP error quotes (it starts at the quoted ICMP header: what the
+// kernel's error queue gives, IP_RECVERR/IPV6_RECVERR). The cookie is there only when the
+// router quoted more than the 8 bytes RFC 792 requires (Linux quotes up to 576).
+Result<EchoReply> parseQuotedEchoRequest(int family, std::span<const std::uint8_t> data);
+
+// snake_case reason of an ICMP error (type, code) of the given family: net_unreachable,
+// host_unreachable, admin_prohibited, port_unreachable, ttl_exceeded, ...
+std::string icmpErrorReason(int family, std::uint8_t type, std::uint8_t code);
+
 std::uint16_t internetChecksum(std::span<const std::uint8_t> data);
 
 // ARP over Ethernet for IPv4.

@@ -144,6 +144,24 @@ void TargetStats::expireSeq(std::uint32_t seq, std::int64_t now_ns) {
   }
 }
 
+bool TargetStats::icmpError(std::uint32_t seq, std::int64_t now_ns, const std::string& reason) {
+  ++icmp_errors_[reason];
+  auto& s = slots_[seq % kSlots];
+  if (s.seq != seq || s.state != SlotState::kOutstanding) return false;
+  s.state = SlotState::kLost;
+  loss(now_ns, reason);
+  return true;
+}
+
+std::optional<std::uint32_t> TargetStats::outstandingSeq16(std::uint16_t seq16) const {
+  std::optional<std::uint32_t> newest;
+  for (const auto& s : slots_) {
+    if (s.state != SlotState::kOutstanding || static_cast<std::uint16_t>(s.seq) != seq16) continue;
+    if (!newest || s.seq > *newest) newest = s.seq;
+  }
+  return newest;
+}
+
 void TargetStats::failed(std::int64_t now_ns, const std::string& reason) {
   ++sent_;
   loss(now_ns, reason);

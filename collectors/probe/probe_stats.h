@@ -59,6 +59,13 @@ class TargetStats {
   int expire(std::int64_t now_ns, const std::string& reason = "timeout");
   // The same for the one probe `seq` (the prober's deadline queue knows which one is due).
   void expireSeq(std::uint32_t seq, std::int64_t now_ns);
+  // An ICMP error (unreachable, TTL exceeded...) quoting probe `seq` arrived: the probe is
+  // lost at once, with `reason` as the down reason, and the error is counted by reason. Returns
+  // false when `seq` was no longer outstanding (the error is counted all the same).
+  bool icmpError(std::uint32_t seq, std::int64_t now_ns, const std::string& reason);
+  // The outstanding probe whose sequence number ends in `seq16` (the 16 bits on the wire), for
+  // an ICMP error that quotes too little of the probe to carry its cookie.
+  std::optional<std::uint32_t> outstandingSeq16(std::uint16_t seq16) const;
   // A probe that could not be sent at all (no route, no socket): counted sent and lost.
   void failed(std::int64_t now_ns, const std::string& reason);
   // The probe cannot run at all (no socket, not on-link): down with `reason`, nothing counted.
@@ -76,6 +83,7 @@ class TargetStats {
   std::uint64_t duplicatesTotal() const { return duplicates_; }
   std::uint64_t lateTotal() const { return late_; }
   std::uint64_t lostTotal() const { return lost_; }
+  const std::map<std::string, std::uint64_t>& icmpErrors() const { return icmp_errors_; }
   const HistogramData& rtt() const { return rtt_; }
   std::optional<double> lastRtt() const { return last_rtt_; }
   // Lost / resolved packets over the last `seconds` (up to kWindowSeconds) before now_ns;
@@ -119,6 +127,7 @@ class TargetStats {
   HistogramData connect_;
   std::optional<double> last_rtt_;
   std::map<std::string, std::uint64_t> failures_;
+  std::map<std::string, std::uint64_t> icmp_errors_;
   int consecutive_lost_ = 0;
   bool up_ = false;
   std::string reason_ = "pending";

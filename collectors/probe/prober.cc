@@ -1,6 +1,7 @@
 #include "collectors/probe/prober.h"
 
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -261,6 +262,12 @@ struct Prober::Impl {
     }
     int one = 1;
     (void)::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    // ICMP errors about our probes (unreachable, TTL exceeded) on the error queue: a probe
+    // answered by a router's "host unreachable" is lost at once, with that reason.
+    if (family == AF_INET)
+      (void)::setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof one);
+    else
+      (void)::setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one, sizeof one);
     int rcvbuf = 1 << 20;
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (raw) drain(fd);  // anything queued before the filter was attached
@@ -619,6 +626,60 @@ struct Prober::Impl {
     }
   }
 
+  // ICMP errors quoting our echo requests, from the socket's error queue (IP_RECVERR /
+  // IPV6_RECVERR; the ping and raw paths alike). The queue's msg_name is the probe's
+  // destination; the quoted request carries its sequence number and, when the router quoted
+  // enough of it, our cookie.
+  void receiveIcmpErrors(IcmpSocket& s) {
+    std::uint8_t buf[1500];
+    char control[512];
+    for (int i = 0; i < 512; ++i) {
+      sockaddr_storage dst{};
+      iovec iov{buf, sizeof buf};
+      msghdr msg{};
+      msg.msg_name = &dst;
+      msg.msg_namelen = sizeof dst;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = ::recvmsg(s.fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+      if (n < 0) return;
+      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
+      sock_extended_err ee{};
+      bool have = false;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+            (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+          std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+          have = true;
+        }
+      }
+      if (!have || (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6))
+        continue;
+      auto q = parseQuotedEchoRequest(
+          s.family, std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
+      auto dest = fromSockaddr(dst);
+      if (!q || !dest) continue;
+      const std::string reason = icmpErrorReason(s.family, ee.ee_type, ee.ee_code);
+      if (q->cookie) {
+        if (q->cookie->cookie != cookie) continue;
+        auto it = by_token.find(q->cookie->token);
+        if (it == by_token.end() || !(it->second->spec.address == *dest)) continue;
+        it->second->stats.icmpError(q->cookie->sequence, rx, reason);
+        continue;
+      }
+      if (s.raw && q->id != echo_id) continue;  // another program's ping
+      for (auto& [_, t] : targets) {
+        if (t->spec.kind != ProbeKind::kIcmp || !(t->spec.address == *dest)) continue;
+        if (auto seq = t->stats.outstandingSeq16(q->seq)) {
+          t->stats.icmpError(*seq, rx, reason);
+          break;
+        }
+      }
+    }
+  }
+
   void receiveArp() {
     std::uint8_t buf[256];
     for (int i = 0; i < 256; ++i) {
@@ -715,8 +776,12 @@ struct Prober::Impl {
         }
       }
       std::lock_guard<std::mutex> lock(mu);
-      if (fds[1].revents & POLLIN) receiveIcmp(icmp[0]);
-      if (fds[2].revents & POLLIN) receiveIcmp(icmp[1]);
+      // Errors first: draining the error queue also clears the socket's pending error, which
+      // would otherwise fail the next plain receive.
+      for (int f = 0; f < 2; ++f) {
+        if (fds[1 + f].revents & POLLERR) receiveIcmpErrors(icmp[f]);
+        if (fds[1 + f].revents & POLLIN) receiveIcmp(icmp[f]);
+      }
       if (fds[3].revents & POLLIN) receiveArp();
       for (std::size_t i = 5; i < fds.size(); ++i) {
         if (fds[i].revents == 0) continue;

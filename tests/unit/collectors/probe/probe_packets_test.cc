@@ -54,6 +54,43 @@ TEST(ProbePackets, RejectsTruncatedAndNonReplyMessages) {
   EXPECT_FALSE(parseEchoReply(AF_INET, bad_ihl, true).ok());
 }
 
+TEST(ProbePackets, QuotedEchoRequestGivesItsSequenceAndCookieWhenQuotedInFull) {
+  // What the error queue returns: our request as the router quoted it.
+  auto p = buildEchoRequest(AF_INET, 0x4321, 77, {0xdeadbeefcafef00dull, 5, 70077});
+  auto q = parseQuotedEchoRequest(AF_INET, p);
+  ASSERT_TRUE(q.ok()) << q.error().message;
+  EXPECT_EQ(q->seq, 77);
+  EXPECT_EQ(q->id, 0x4321);
+  ASSERT_TRUE(q->cookie.has_value());
+  EXPECT_EQ(q->cookie->token, 5u);
+  EXPECT_EQ(q->cookie->sequence, 70077u);
+  // RFC 792 routers quote only 8 bytes of it: sequence, no cookie.
+  auto q8 = parseQuotedEchoRequest(AF_INET, std::span<const std::uint8_t>(p).first(8));
+  ASSERT_TRUE(q8.ok());
+  EXPECT_EQ(q8->seq, 77);
+  EXPECT_FALSE(q8->cookie.has_value());
+  auto p6 = buildEchoRequest(AF_INET6, 0, 3, {1, 2, 3});
+  EXPECT_TRUE(parseQuotedEchoRequest(AF_INET6, p6).ok());
+  EXPECT_FALSE(parseQuotedEchoRequest(AF_INET, p6).ok()) << "type 128 is not an IPv4 echo request";
+  EXPECT_FALSE(parseQuotedEchoRequest(AF_INET, std::span<const std::uint8_t>(p).first(7)).ok());
+}
+
+TEST(ProbePackets, IcmpErrorReasonsFollowTheRfcCodes) {
+  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 0), "net_unreachable");
+  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 1), "host_unreachable");
+  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 3), "port_unreachable");
+  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 13), "admin_prohibited");
+  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 4), "fragmentation_needed");
+  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 99), "unreachable");
+  EXPECT_EQ(icmpErrorReason(AF_INET, 11, 0), "ttl_exceeded");
+  EXPECT_EQ(icmpErrorReason(AF_INET6, 1, 0), "net_unreachable");
+  EXPECT_EQ(icmpErrorReason(AF_INET6, 1, 1), "admin_prohibited");
+  EXPECT_EQ(icmpErrorReason(AF_INET6, 1, 3), "host_unreachable");
+  EXPECT_EQ(icmpErrorReason(AF_INET6, 2, 0), "packet_too_big");
+  EXPECT_EQ(icmpErrorReason(AF_INET6, 3, 0), "ttl_exceeded");
+  EXPECT_EQ(icmpErrorReason(AF_INET6, 200, 0), "icmp_error");
+}
+
 TEST(ProbePackets, ArpRequestRoundTrips) {
   auto me = *parseIpAddress("10.66.0.2");
   auto gw = *parseIpAddress("10.66.0.1");

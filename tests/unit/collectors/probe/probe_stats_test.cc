@@ -55,6 +55,41 @@ TEST(ProbeStats, GoesDownAfterThreeLostProbesAndRecoversOnTheNextReply) {
   EXPECT_EQ(s.reason(), "");
 }
 
+TEST(ProbeStats, IcmpErrorLosesTheProbeAtOnceWithItsReason) {
+  TargetStats st;
+  for (std::uint32_t seq = 0; seq < 3; ++seq) {
+    const std::int64_t t = kT0 + seq * kS;
+    st.sent(seq, t, t + kS);
+    EXPECT_TRUE(st.icmpError(seq, t + kS / 100, "host_unreachable"));
+  }
+  EXPECT_EQ(st.lostTotal(), 3u);
+  EXPECT_EQ(st.outstanding(), 0u) << "nothing left for the deadline to expire";
+  EXPECT_FALSE(st.up());
+  EXPECT_EQ(st.reason(), "host_unreachable");
+  EXPECT_EQ(st.icmpErrors().at("host_unreachable"), 3u);
+  // An error for a probe that already timed out is counted, not lost twice.
+  st.sent(3, kT0 + 3 * kS, kT0 + 4 * kS);
+  st.expireSeq(3, kT0 + 4 * kS);
+  EXPECT_FALSE(st.icmpError(3, kT0 + 5 * kS, "admin_prohibited"));
+  EXPECT_EQ(st.lostTotal(), 4u);
+  EXPECT_EQ(st.icmpErrors().at("admin_prohibited"), 1u);
+  // A reply brings it back up.
+  st.sent(4, kT0 + 6 * kS, kT0 + 7 * kS);
+  st.reply(4, kT0 + 6 * kS + kS / 1000);
+  EXPECT_TRUE(st.up());
+}
+
+TEST(ProbeStats, OutstandingSeq16FindsTheProbeFromTheSixteenBitsOnTheWire) {
+  TargetStats st;
+  st.sent(65536 + 7, kT0, kT0 + kS);
+  st.sent(65536 + 8, kT0 + kS, kT0 + 2 * kS);
+  EXPECT_EQ(st.outstandingSeq16(7), 65536u + 7);
+  EXPECT_EQ(st.outstandingSeq16(8), 65536u + 8);
+  EXPECT_FALSE(st.outstandingSeq16(9).has_value());
+  st.reply(65536 + 7, kT0 + kS / 10);
+  EXPECT_FALSE(st.outstandingSeq16(7).has_value()) << "answered probes are not outstanding";
+}
+
 TEST(ProbeStats, LossRatioCoversOnlyTheWindow) {
   TargetStats s;
   // 100 s: every 4th probe lost (25 %), then 60 s of perfect replies.
