@@ -63,6 +63,9 @@ std::optional<std::string> recordDisk(HistoryStore& h, const DiskObservation& d,
   if (d.scsi_uncorrected)
     h.record("disk", d.serial, "uncorrected_errors_total", SeriesKind::kCounter, t,
              *d.scsi_uncorrected);
+  if (d.scsi_non_medium)
+    h.record("disk", d.serial, "non_medium_errors_total", SeriesKind::kCounter, t,
+             *d.scsi_non_medium);
   if (d.temperature)
     h.record("disk", d.serial, "temperature_celsius", SeriesKind::kGauge, t, *d.temperature);
   return swapped;

@@ -108,6 +108,8 @@ Observations observe(const Fams& fams, double time) {
     auto& d = disk(m);
     d.scsi_uncorrected = d.scsi_uncorrected.value_or(0) + v;  // summed over read/write/verify
   });
+  each(fams, signals::kScsiNonMedium,
+       [&](const auto& m, double v) { disk(m).scsi_non_medium = v; });
   each(fams, signals::kDiskTemperature, [&](const auto& m, double v) { disk(m).temperature = v; });
   each(fams, signals::kDiskPowerOn, [&](const auto& m, double v) { disk(m).power_on_seconds = v; });
   each(fams, signals::kAtaSelfTestStatus, [&](const auto& m, double v) {

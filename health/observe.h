@@ -28,7 +28,7 @@ struct DiskObservation {
   std::vector<AtaAttribute> attributes;        // sorted by id
   std::vector<std::string> nvme_warning_bits;  // names of set critical-warning bits
   std::optional<double> nvme_spare, nvme_spare_threshold, nvme_percentage_used;
-  std::optional<double> media_errors, scsi_grown_defects, scsi_uncorrected;
+  std::optional<double> media_errors, scsi_grown_defects, scsi_uncorrected, scsi_non_medium;
   std::optional<double> temperature, power_on_seconds;
   std::optional<bool> self_test_passed;
 

@@ -265,6 +265,21 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
       e.ok("scsi_uncorrected_errors", "no new uncorrected errors", ev);
     }
   }
+  if (d.scsi_non_medium) {
+    // Like SMART 188/199 on ATA: errors that are not the media's (transport, expander, HBA).
+    double inc = inc7(h, d, "non_medium_errors_total", now);
+    std::vector<Evidence> ev{{"non_medium_errors_total", *d.scsi_non_medium}, {"increase_7d", inc}};
+    if (inc > 0) {
+      e.add("scsi_non_medium_errors", Severity::kWarning,
+            "non-medium errors grew by " + num(inc) +
+                " in 7 days: a cable, expander or HBA problem more than a failing disk",
+            ev,
+            "Check the SAS cable, expander and HBA port of this disk (and whether its neighbours "
+            "show the same); the media is not the suspect unless its error counters grow too.");
+    } else {
+      e.ok("scsi_non_medium_errors", "non-medium errors not growing", ev);
+    }
+  }
   if (d.self_test_passed) {
     if (!*d.self_test_passed) {
       e.add("self_test", Severity::kCritical, "the disk's last self-test failed",

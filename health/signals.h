@@ -23,6 +23,7 @@ inline constexpr std::string_view kNvmePercentageUsed = "foreshock_disk_nvme_per
 inline constexpr std::string_view kDiskMediaErrors = "foreshock_disk_media_errors_total";
 inline constexpr std::string_view kScsiGrownDefects = "foreshock_disk_scsi_grown_defects";
 inline constexpr std::string_view kScsiUncorrected = "foreshock_disk_scsi_uncorrected_errors_total";
+inline constexpr std::string_view kScsiNonMedium = "foreshock_disk_scsi_non_medium_errors_total";
 inline constexpr std::string_view kDiskTemperature = "foreshock_disk_temperature_celsius";
 inline constexpr std::string_view kDiskPowerOn = "foreshock_disk_power_on_seconds_total";
 // ATA self-test execution status code (smart collector): 0 passed or never run, 1 aborted,

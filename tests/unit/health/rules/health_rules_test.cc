@@ -270,6 +270,27 @@ TEST(DiskRules, ScsiGrownDefectsGrowingAndFailedSelfTestAreCritical) {
   EXPECT_EQ(sev(r, "disk/sdc", "self_test"), Severity::kCritical);
 }
 
+TEST(DiskRules, ScsiNonMediumErrorGrowthBlamesTheTransportNotTheDisk) {
+  HealthEngine e(opts());
+  auto scrape = [](double non_medium) {
+    Scrape sc;
+    Labels id{{"device", "sdc"}, {"serial", "SAS1"}, {"model", "HUC101818CS4200"}};
+    sc.m.gauge(s(signals::kScsiGrownDefects), "", id, 0);
+    sc.m.counter(s(signals::kScsiNonMedium), "", id, non_medium);
+    return sc;
+  };
+  auto a = scrape(389);  // an old count alone is not a finding: only growth is
+  auto r = e.process(a.at(kT0));
+  EXPECT_EQ(sev(r, "disk/sdc", "scsi_non_medium_errors"), Severity::kOk);
+  auto b = scrape(401);
+  r = e.process(b.at(kT0 + kDay));
+  EXPECT_EQ(sev(r, "disk/sdc", "scsi_non_medium_errors"), Severity::kWarning);
+  const auto* f = find(r, "disk/sdc", "scsi_non_medium_errors");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->action.find("HBA"), std::string::npos);
+  EXPECT_EQ(sev(r, "disk/sdc", "scsi_grown_defects"), Severity::kOk) << "the media stays clean";
+}
+
 TEST(DiskRules, UnreadableDiskIsAWarning) {
   HealthEngine e(opts());
   Scrape sc;
