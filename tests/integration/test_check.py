@@ -5,13 +5,17 @@ the input is the exposition they publish).
   exits 2 and names the disk and the counter;
 - a clean host exits 0, with all four sections and no colour when not on a TTY;
 - the JSON report validates against docs/check-report.schema.json;
-- a corrupt history file and a malformed exposition are reported, never a crash.
+- a corrupt history file and a malformed exposition are reported, never a crash;
+- an input that never arrives (a FIFO nobody writes, like a hung network mount) is cut off by
+  --timeout: UNKNOWN and exit 3 at the bound, not a check that hangs its monitoring system.
 """
 import csv
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import time
 
 try:
     import jsonschema
@@ -147,4 +151,19 @@ empty = os.path.join(tmp, "empty.prom")
 open(empty, "w").close()
 p = run(check_cmd("--from-metrics", empty), check_rc=False)
 check(p.returncode == 3, f"no data: expected 3, got {p.returncode}")
+
+# 6. --timeout bounds the whole run.
+fifo = os.path.join(tmp, "never.prom")
+os.mkfifo(fifo)
+start = time.monotonic()
+try:
+    p = subprocess.run(check_cmd("--timeout", "2", "--from-metrics", fifo), capture_output=True,
+                       text=True, timeout=20)
+except subprocess.TimeoutExpired:
+    check(False, "check --timeout 2 was still running after 20 s")
+took = time.monotonic() - start
+check(p.returncode == 3, f"timed-out check: expected exit 3, got {p.returncode}\n{p.stdout}{p.stderr}")
+check(p.stdout.startswith("UNKNOWN: foreshock check did not finish within 2 seconds"),
+      f"timed-out check output: {p.stdout!r}")
+check(1.8 <= took < 6, f"check --timeout 2 returned after {took:.1f} s")
 print("ok")
