@@ -180,7 +180,9 @@ Observations observe(const Fams& fams, double time) {
     p.probe = labelValue(m, "probe");
     if (p.name.empty()) p.name = labelValue(m, "name");
     if (p.interface.empty()) p.interface = labelValue(m, "interface");
-    p.gateway = p.gateway || labelValue(m, "role") == "gateway" || p.name == "gateway";
+    // "default-gateway" is what the probe collector names the gateways it discovers.
+    p.gateway = p.gateway || labelValue(m, "role") == "gateway" || p.name == "gateway" ||
+                p.name == "default-gateway";
     return p;
   };
   each(fams, signals::kProbeLoss, [&](const auto& m, double v) {

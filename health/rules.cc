@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
+#include <string>
 
 #include "health/engine.h"
 #include "health/risk_model.h"
@@ -467,27 +469,52 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector
 // ---- upstream ----
 
 void evaluateUpstream(const Observations& obs, const HistoryStore& h, std::vector<Finding>* out) {
+  auto unreachable = [](const ProbeObservation& p) {
+    return (p.up && !*p.up) || (p.loss_1m && *p.loss_1m >= 1.0);
+  };
+  // Reachability is judged per target address over all its probe kinds: a gateway that
+  // drops ICMP echo but answers ARP or neighbour discovery is reachable (and not a page).
+  std::set<std::string> judged;
   for (const auto& p : obs.probes) {
+    if (!(p.gateway || (p.up && !*p.up)) || !judged.insert(p.target).second) continue;
     std::string label = p.name.empty() ? p.target : p.name;
-    Emitter e{out, "upstream", "upstream/" + label, p.display()};
-    bool carrier_up = false;
-    for (const auto& i : obs.interfaces) {
-      if (i.name == p.interface && i.carrier && *i.carrier > 0) carrier_up = true;
-    }
-    if (p.gateway || (p.up && !*p.up)) {
-      bool unreachable = (p.up && !*p.up) || (p.loss_1m && *p.loss_1m >= 1.0);
-      if (unreachable && (carrier_up || p.interface.empty())) {
-        e.add(p.gateway ? "gateway_unreachable" : "target_unreachable", Severity::kCritical,
-              std::string(p.gateway ? "the gateway" : "the target") +
-                  " does not answer although the link is up",
-              {{"up", 0}, {"carrier", carrier_up ? 1.0 : 0.0}},
-              p.gateway ? "The link is up but the gateway does not answer: check the switch "
-                          "port's VLAN, the gateway itself and this host's ARP/neighbour table."
-                        : "Check that the target is running and reachable from this host.");
-      } else {
-        e.ok(p.gateway ? "gateway_unreachable" : "target_unreachable", "reachable");
+    Emitter e{out, "upstream", "upstream/" + label, p.display(), {{"target", p.target}}};
+    bool carrier_up = false, all_down = true, gateway = false;
+    std::string answering;
+    for (const auto& q : obs.probes) {
+      if (q.target != p.target) continue;
+      gateway |= q.gateway;
+      for (const auto& i : obs.interfaces) {
+        if (i.name == q.interface && i.carrier && *i.carrier > 0) carrier_up = true;
+      }
+      if (!unreachable(q)) {
+        all_down = false;
+        answering += (answering.empty() ? "" : ", ") + q.probe;
       }
     }
+    const bool any_interface = !p.interface.empty();
+    const char* check = gateway ? "gateway_unreachable" : "target_unreachable";
+    if (all_down && (carrier_up || !any_interface)) {
+      e.add(check, Severity::kCritical,
+            std::string(gateway ? "the gateway" : "the target") +
+                " does not answer any probe although the link is up",
+            {{"up", 0}, {"carrier", carrier_up ? 1.0 : 0.0}},
+            gateway ? "The link is up but the gateway does not answer: check the switch "
+                      "port's VLAN, the gateway itself and this host's ARP/neighbour table."
+                    : "Check that the target is running and reachable from this host.");
+    } else {
+      e.ok(check, all_down ? "the link is down" : "answers " + answering,
+           {{"up", all_down ? 0.0 : 1.0}, {"carrier", carrier_up ? 1.0 : 0.0}});
+    }
+  }
+  for (const auto& p : obs.probes) {
+    std::string label = p.name.empty() ? p.target : p.name;
+    // Several probes (icmp, arp, ndp) of one name: the target and kind keep them apart.
+    Emitter e{out,
+              "upstream",
+              "upstream/" + label,
+              p.display(),
+              {{"target", p.target}, {"probe", p.probe}}};
     if (p.loss_5m) {
       double loss = *p.loss_5m;
       double warn = p.gateway ? 0.01 : 0.05;

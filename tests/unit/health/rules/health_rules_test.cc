@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "core/metric_set.h"
 #include "health/engine.h"
@@ -83,8 +84,8 @@ struct Scrape {
     m.gauge(s(signals::kNetCarrier), "", {{"interface", name}}, carrier);
   }
   void probe(const std::string& target, const std::string& name, double loss5m, double rtt,
-             bool up = true, const std::string& iface = "eth0") {
-    Labels l{{"target", target}, {"name", name}, {"probe", "icmp"}, {"interface", iface}};
+             bool up = true, const std::string& iface = "eth0", const std::string& kind = "icmp") {
+    Labels l{{"target", target}, {"name", name}, {"probe", kind}, {"interface", iface}};
     Labels w5 = l, w1 = l;
     w5.push_back({"window", "5m"});
     w1.push_back({"window", "1m"});
@@ -513,6 +514,59 @@ TEST(UpstreamRules, GatewayUnreachableWhileLinkIsUpIsCritical) {
   sc.probe("192.0.2.1", "gateway", 1.0, 0, false);
   EXPECT_EQ(sev(e.process(sc.at(kT0)), "upstream/gateway", "gateway_unreachable"),
             Severity::kCritical);
+}
+
+TEST(UpstreamRules, DiscoveredDefaultGatewaysGetTheGatewayRules) {
+  // "default-gateway" is the name the probe collector gives the gateways it discovers.
+  HealthEngine e(opts());
+  Scrape sc;
+  sc.nic("eth0", "m", 0, 0, 0, 0, 1);
+  sc.probe("10.66.0.1", "default-gateway", 0.03, 0.001);
+  auto r = e.process(sc.at(kT0));
+  EXPECT_EQ(sev(r, "upstream/default-gateway", "gateway_loss"), Severity::kWarning);
+  EXPECT_EQ(sev(r, "upstream/default-gateway", "gateway_unreachable"), Severity::kOk);
+}
+
+TEST(UpstreamRules, GatewayAnsweringArpButNotIcmpIsReachableAndSilentOnlyWhenAllAreDown) {
+  HealthEngine e(opts());
+  Scrape filtered;
+  filtered.nic("eth0", "m", 0, 0, 0, 0, 1);
+  filtered.probe("10.66.0.1", "default-gateway", 1.0, 0, false, "eth0", "icmp");
+  filtered.probe("10.66.0.1", "default-gateway", 0.0, 0.0002, true, "eth0", "arp");
+  auto r = e.process(filtered.at(kT0));
+  EXPECT_EQ(sev(r, "upstream/default-gateway", "gateway_unreachable"), Severity::kOk)
+      << "ICMP filtered while ARP answers is not an unreachable gateway";
+  Scrape dead;
+  dead.nic("eth0", "m", 0, 0, 0, 0, 1);
+  dead.probe("10.66.0.1", "default-gateway", 1.0, 0, false, "eth0", "icmp");
+  dead.probe("10.66.0.1", "default-gateway", 1.0, 0, false, "eth0", "arp");
+  r = e.process(dead.at(kT0 + 60));
+  EXPECT_EQ(sev(r, "upstream/default-gateway", "gateway_unreachable"), Severity::kCritical);
+}
+
+TEST(UpstreamRules, SeveralProbesOfOneNameExportDistinctSeries) {
+  HealthEngine e(opts());
+  Scrape sc;
+  sc.nic("eth0", "m", 0, 0, 0, 0, 1);
+  sc.probe("10.66.0.1", "default-gateway", 0.0, 0.0002, true, "eth0", "icmp");
+  sc.probe("10.66.0.1", "default-gateway", 0.0, 0.0002, true, "eth0", "arp");
+  sc.probe("fd00:66::1", "default-gateway", 0.0, 0.0002, true, "eth0", "icmp");
+  sc.probe("fd00:66::1", "default-gateway", 0.0, 0.0002, true, "eth0", "ndp");
+  MetricSet out;
+  HealthEngine::exportMetrics(e.process(sc.at(kT0)), out);
+  EXPECT_TRUE(out.conflicts().empty());
+  auto fams = out.take();
+  std::set<std::vector<std::pair<std::string, std::string>>> seen;
+  const auto* st = findFamily(fams, "foreshock_health_status");
+  ASSERT_NE(st, nullptr);
+  int upstream = 0;
+  for (const auto& m : st->metric) {
+    std::vector<std::pair<std::string, std::string>> ls;
+    for (const auto& l : m.label) ls.emplace_back(l.name, l.value);
+    EXPECT_TRUE(seen.insert(ls).second) << "duplicate series " << ::testing::PrintToString(ls);
+    if (labelValue(m, "component") == "upstream/default-gateway") ++upstream;
+  }
+  EXPECT_EQ(upstream, 2 + 4) << "one reachability verdict per address, one loss verdict per probe";
 }
 
 TEST(UpstreamRules, GatewayUnreachableWithLinkDownIsNotBlamedOnTheGateway) {
