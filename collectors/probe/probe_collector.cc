@@ -146,7 +146,7 @@ Result<ProberOptions> proberOptionsFromConfig(const ConfigSection& c, const Host
   for (const auto& k : c.getStringList("gateway_probes")) {
     auto kind = parseProbeKind(k);
     if (!kind || *kind == ProbeKind::kTcp) {
-      return makeError(c.path + ".gateway_probes: \"" + k + "\" is not one of icmp, arp");
+      return makeError(c.path + ".gateway_probes: \"" + k + "\" is not one of icmp, arp, ndp");
     }
     o.gateway_kinds.push_back(*kind);
   }
@@ -171,6 +171,10 @@ Result<ProberOptions> proberOptionsFromConfig(const ConfigSection& c, const Host
     }
     if (s.kind == ProbeKind::kArp && !s.address.isV4()) {
       return makeError(t.path + ".address: ARP probes need an IPv4 address, got \"" + addr + "\"");
+    }
+    if (s.kind == ProbeKind::kNdp && s.address.isV4()) {
+      return makeError(t.path + ".address: NDP probes need an IPv6 address, got \"" + addr +
+                       "\" (use kind arp for IPv4)");
     }
     s.interval = t.has("interval")
                      ? t.getDuration("interval")
@@ -200,21 +204,22 @@ CollectorInfo probeCollectorInfo() {
   CollectorInfo info;
   info.name = "probe";
   info.description =
-      "Continuous ICMP/TCP/ARP probes of the gateways, the switch and configured targets.";
+      "Continuous ICMP/TCP/ARP/NDP probes of the gateways, the switch and configured targets.";
   info.enabled_by_default = true;
   info.default_interval = seconds(15);
   info.default_timeout = seconds(2);
   info.options = {
       opt::duration("probe_interval", seconds(1), milliseconds(10), std::chrono::hours(1),
-                    "Time between two probes of one ICMP/ARP target (discovered targets, and "
+                    "Time between two probes of one ICMP/ARP/NDP target (discovered targets, and "
                     "configured ones without an interval)."),
       opt::duration("probe_timeout", seconds(2), milliseconds(10), seconds(60),
                     "A probe not answered within this time is lost; later replies count as late."),
       opt::boolean(
           "gateways", true,
           "Probe the default gateway(s) of every address family, followed as routes change."),
-      opt::stringList("gateway_probes", {"icmp", "arp"},
-                      "Probe kinds used for the gateways: icmp and/or arp (IPv4 only)."),
+      opt::stringList("gateway_probes", {"icmp", "arp", "ndp"},
+                      "Probe kinds used for the gateways: icmp, arp (IPv4 gateways) and ndp "
+                      "(IPv6 neighbour discovery, IPv6 gateways)."),
       opt::boolean("lldp_management", true,
                    "Probe (ICMP) the management addresses LLDP/CDP neighbours advertise."),
       opt::integer("max_targets", 4096, 1, 100000,
@@ -225,7 +230,8 @@ CollectorInfo probeCollectorInfo() {
            opt::required(
                opt::string("address", "",
                            "IPv4 or IPv6 address (fe80::1%eth0 for link-local). Not a hostname.")),
-           opt::enumeration("kind", "icmp", {"icmp", "tcp", "arp"}, "Probe kind."),
+           opt::enumeration("kind", "icmp", {"icmp", "tcp", "arp", "ndp"},
+                            "Probe kind (arp: on-link IPv4; ndp: on-link IPv6)."),
            opt::optional(opt::integer("port", 0, 1, 65535, "TCP port (tcp targets).")),
            opt::optional(opt::duration("interval", seconds(1), milliseconds(10),
                                        std::chrono::hours(1),

@@ -218,4 +218,55 @@ Result<ArpPacket> parseArp(std::span<const std::uint8_t> data) {
   return a;
 }
 
+IpAddress solicitedNodeMulticast(const IpAddress& target) {
+  IpAddress m;
+  m.family = AF_INET6;
+  m.bytes = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0, 0, 0};
+  m.bytes[13] = target.bytes[13];
+  m.bytes[14] = target.bytes[14];
+  m.bytes[15] = target.bytes[15];
+  m.scope = target.scope;
+  return m;
+}
+
+std::vector<std::uint8_t> buildNeighborSolicitation(const IpAddress& target,
+                                                    const std::array<std::uint8_t, 6>& our_mac) {
+  std::vector<std::uint8_t> p(24 + 8, 0);
+  p[0] = 135;  // Neighbor Solicitation; code, checksum and reserved stay 0
+  std::memcpy(&p[8], target.bytes.data(), 16);
+  p[24] = 1;  // source link-layer address option
+  p[25] = 1;  // length in units of 8 bytes
+  std::memcpy(&p[26], our_mac.data(), 6);
+  return p;
+}
+
+Result<NeighborAdvert> parseNeighborAdvert(std::span<const std::uint8_t> data) {
+  if (data.size() < 24)
+    return makeError("neighbor advertisement truncated (" + std::to_string(data.size()) +
+                     " bytes)");
+  if (data[0] != 136)
+    return makeError("ICMPv6 type " + std::to_string(data[0]) + " is not a neighbor advertisement");
+  if (data[1] != 0) return makeError("neighbor advertisement with code " + std::to_string(data[1]));
+  NeighborAdvert a;
+  a.router = (data[4] & 0x80) != 0;
+  a.solicited = (data[4] & 0x40) != 0;
+  a.override_flag = (data[4] & 0x20) != 0;
+  a.target.family = AF_INET6;
+  std::memcpy(a.target.bytes.data(), &data[8], 16);
+  std::size_t off = 24;
+  while (off + 2 <= data.size()) {
+    const std::size_t len = static_cast<std::size_t>(data[off + 1]) * 8;
+    if (len == 0) return makeError("neighbor advertisement option of length 0");
+    if (off + len > data.size())
+      return makeError("neighbor advertisement option runs past the end");
+    if (data[off] == 2 && len >= 8) {  // target link-layer address
+      std::array<std::uint8_t, 6> mac{};
+      std::memcpy(mac.data(), &data[off + 2], 6);
+      a.target_mac = mac;
+    }
+    off += len;
+  }
+  return a;
+}
+
 }  // namespace foreshock

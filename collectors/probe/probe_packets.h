@@ -96,4 +96,21 @@ std::vector<std::uint8_t> buildArpRequest(const std::array<std::uint8_t, 6>& our
 // Parses the ARP payload (after the Ethernet header, as an AF_PACKET SOCK_DGRAM socket gives).
 Result<ArpPacket> parseArp(std::span<const std::uint8_t> data);
 
+// IPv6 neighbour discovery (RFC 4861), the IPv6 counterpart of the ARP probe.
+// The solicited-node multicast address ff02::1:ffXX:XXXX a Neighbor Solicitation for
+// `target` is sent to.
+IpAddress solicitedNodeMulticast(const IpAddress& target);
+// A Neighbor Solicitation (type 135) for `target` with our source link-layer address option.
+// The checksum is left 0: a raw ICMPv6 socket has the kernel compute it.
+std::vector<std::uint8_t> buildNeighborSolicitation(const IpAddress& target,
+                                                    const std::array<std::uint8_t, 6>& our_mac);
+struct NeighborAdvert {
+  IpAddress target;
+  bool router = false, solicited = false, override_flag = false;
+  std::optional<std::array<std::uint8_t, 6>> target_mac;  // target link-layer address option
+};
+// Parses a Neighbor Advertisement (type 136) starting at its ICMPv6 header, as a raw ICMPv6
+// socket delivers it; options are walked with their lengths checked.
+Result<NeighborAdvert> parseNeighborAdvert(std::span<const std::uint8_t> data);
+
 }  // namespace foreshock

@@ -37,6 +37,7 @@ const char* probeKindName(ProbeKind k) {
     case ProbeKind::kIcmp: return "icmp";
     case ProbeKind::kTcp: return "tcp";
     case ProbeKind::kArp: return "arp";
+    case ProbeKind::kNdp: return "ndp";
   }
   return "icmp";
 }
@@ -45,6 +46,7 @@ std::optional<ProbeKind> parseProbeKind(std::string_view s) {
   if (s == "icmp") return ProbeKind::kIcmp;
   if (s == "tcp") return ProbeKind::kTcp;
   if (s == "arp") return ProbeKind::kArp;
+  if (s == "ndp") return ProbeKind::kNdp;
   return std::nullopt;
 }
 
@@ -189,6 +191,8 @@ struct Prober::Impl {
   IcmpSocket icmp[2];  // [0] IPv4, [1] IPv6
   int arp_fd = -1;
   std::string arp_error;
+  int ndp_fd = -1;
+  std::string ndp_error;
   RouteNetlink rtnl;
   bool rtnl_ok = false;
   int wake_fd = -1;
@@ -209,6 +213,7 @@ struct Prober::Impl {
     for (auto& s : icmp)
       if (s.fd >= 0) ::close(s.fd);
     if (arp_fd >= 0) ::close(arp_fd);
+    if (ndp_fd >= 0) ::close(ndp_fd);
     for (auto& [_, t] : targets)
       for (auto& a : t->attempts) ::close(a.fd);
     if (wake_fd >= 0) ::close(wake_fd);
@@ -335,6 +340,36 @@ struct Prober::Impl {
     arp_error.clear();
   }
 
+  // A raw ICMPv6 socket (CAP_NET_RAW) for neighbour discovery: only Neighbor Advertisements
+  // pass its ICMPv6 filter; hop limit 255 out and checked in (RFC 4861 7.1.2: anything
+  // else crossed a router and is not from the link).
+  void openNdp() {
+    int fd = ::socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+    if (fd < 0) {
+      const int e = errno;
+      ndp_error = std::string("NDP probes need a raw ICMPv6 socket: ") + std::strerror(e) +
+                  (e == EPERM ? " (grant CAP_NET_RAW)" : "");
+      return;
+    }
+    icmp6_filter filter;
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+    int hops = 255, one = 1;
+    if (::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) != 0 ||
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) != 0 ||
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops) != 0 ||
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0 ||
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one) != 0 ||
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
+      ndp_error = std::string("NDP socket setup: ") + std::strerror(errno);
+      ::close(fd);
+      return;
+    }
+    drain(fd);  // anything queued before the filter was set
+    ndp_fd = fd;
+    ndp_error.clear();
+  }
+
   IcmpSocket& icmpFor(const IpAddress& a) { return icmp[a.isV4() ? 0 : 1]; }
 
   // --- targets -------------------------------------------------------------------------
@@ -365,6 +400,7 @@ struct Prober::Impl {
           seen.push_back(g.gateway);
           for (auto k : opts.gateway_kinds) {
             if (k == ProbeKind::kArp && !g.gateway.isV4()) continue;  // IPv6 has no ARP
+            if (k == ProbeKind::kNdp && g.gateway.isV4()) continue;   // IPv4 has no NDP
             if (k == ProbeKind::kTcp) continue;
             discovered(g.gateway, k, "default-gateway", "gateway");
           }
@@ -401,6 +437,13 @@ struct Prober::Impl {
     t.ifindex = r->ifindex;
     t.source = r->source;
     t.on_link = !r->gateway.has_value() && !r->local;
+    // A link-local address is on the link its zone names, whatever the route says.
+    if (isLinkLocal(t.spec.address) && t.spec.address.scope != 0 && !r->local) {
+      t.on_link = true;
+      t.ifindex = static_cast<int>(t.spec.address.scope);
+      char name[IF_NAMESIZE] = {0};
+      if (::if_indextoname(t.spec.address.scope, name) != nullptr) t.interface = name;
+    }
   }
 
   void refreshTargets(std::int64_t now_mono) {
@@ -444,13 +487,15 @@ struct Prober::Impl {
     }
     targets = std::move(next);
     refreshed = true;
-    bool need_arp = false;
+    bool need_arp = false, need_ndp = false;
     tcp_targets = 0;
     for (auto& [_, t] : targets) {
       need_arp |= t->spec.kind == ProbeKind::kArp;
+      need_ndp |= t->spec.kind == ProbeKind::kNdp;
       if (t->spec.kind == ProbeKind::kTcp) ++tcp_targets;
     }
     if (need_arp && arp_fd < 0) openArp();
+    if (need_ndp && ndp_fd < 0) openNdp();
     for (auto& s : icmp) {
       if (s.fd >= 0) continue;
       bool need = false;
@@ -530,6 +575,40 @@ struct Prober::Impl {
         to.sll_halen = 6;
         std::memset(to.sll_addr, 0xff, 6);
         sendDatagram(t, arp_fd, pkt, reinterpret_cast<sockaddr*>(&to), sizeof to, t.next_seq++);
+        return;
+      }
+      case ProbeKind::kNdp: {
+        if (ndp_fd < 0) {
+          t.stats.unavailable(ndp_error.find("CAP_NET_RAW") != std::string::npos ? "no_cap_net_raw"
+                                                                                 : "no_ndp_socket");
+          return;
+        }
+        if (t.spec.address.isV4()) {
+          t.stats.unavailable("not_ipv6");
+          return;
+        }
+        if (!t.routed) {
+          t.stats.failed(now_rt, "no_route");
+          return;
+        }
+        if (!t.on_link) {
+          t.stats.unavailable("not_on_link");
+          return;
+        }
+        ifreq ifr{};
+        std::strncpy(ifr.ifr_name, t.interface.c_str(), IFNAMSIZ - 1);
+        if (::ioctl(ndp_fd, SIOCGIFHWADDR, &ifr) != 0) {
+          t.stats.failed(now_rt, "link_down");
+          return;
+        }
+        std::array<std::uint8_t, 6> mac{};
+        std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+        IpAddress group = solicitedNodeMulticast(t.spec.address);
+        group.scope = static_cast<std::uint32_t>(t.ifindex);
+        sockaddr_storage ss;
+        const socklen_t len = toSockaddr(group, 0, &ss);
+        sendDatagram(t, ndp_fd, buildNeighborSolicitation(t.spec.address, mac),
+                     reinterpret_cast<sockaddr*>(&ss), len, t.next_seq++);
         return;
       }
       case ProbeKind::kTcp: {
@@ -680,6 +759,47 @@ struct Prober::Impl {
     }
   }
 
+  // Neighbor Advertisements: solicited ones, with hop limit 255, for a target on the link
+  // they arrived on, answer that target's newest solicitation (NDP has no sequence number).
+  void receiveNdp() {
+    std::uint8_t buf[1500];
+    char control[256];
+    for (int i = 0; i < 256; ++i) {
+      sockaddr_in6 from{};
+      iovec iov{buf, sizeof buf};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = ::recvmsg(ndp_fd, &msg, MSG_DONTWAIT);
+      if (n < 0) return;
+      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
+      int ifindex = 0, hop_limit = -1;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != IPPROTO_IPV6) continue;
+        if (c->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo pi{};
+          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          ifindex = static_cast<int>(pi.ipi6_ifindex);
+        } else if (c->cmsg_type == IPV6_HOPLIMIT) {
+          std::memcpy(&hop_limit, CMSG_DATA(c), sizeof hop_limit);
+        }
+      }
+      if (hop_limit != 255) continue;
+      auto a = parseNeighborAdvert(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
+      if (!a || !a->solicited) continue;
+      for (auto& [_, t] : targets) {
+        if (t->spec.kind == ProbeKind::kNdp && t->spec.address == a->target &&
+            t->ifindex == ifindex) {
+          t->stats.replyToNewest(rx);
+        }
+      }
+    }
+  }
+
   void receiveArp() {
     std::uint8_t buf[256];
     for (int i = 0; i < 256; ++i) {
@@ -762,6 +882,8 @@ struct Prober::Impl {
       fds.push_back({icmp[1].fd, POLLIN, 0});
       fds.push_back({arp_fd, POLLIN, 0});
       fds.push_back({rtnl_ok ? rtnl.eventFd() : -1, POLLIN, 0});
+      fds.push_back({ndp_fd, POLLIN, 0});
+      constexpr std::size_t kFirstTcp = 6;
       for (auto& [t, fd] : tcp_index) fds.push_back({fd, POLLOUT, 0});
       // Wake at least once a second to notice new LLDP management addresses.
       std::int64_t wait = std::clamp<std::int64_t>(wake - monoNs(), 0, 1'000'000'000);
@@ -783,9 +905,10 @@ struct Prober::Impl {
         if (fds[1 + f].revents & POLLIN) receiveIcmp(icmp[f]);
       }
       if (fds[3].revents & POLLIN) receiveArp();
-      for (std::size_t i = 5; i < fds.size(); ++i) {
+      if (fds[5].revents & POLLIN) receiveNdp();
+      for (std::size_t i = kFirstTcp; i < fds.size(); ++i) {
         if (fds[i].revents == 0) continue;
-        Target* t = tcp_index[i - 5].first;
+        Target* t = tcp_index[i - kFirstTcp].first;
         if (by_token.find(t->token) == by_token.end()) continue;
         for (std::size_t j = 0; j < t->attempts.size(); ++j) {
           if (t->attempts[j].fd == fds[i].fd) {

@@ -29,7 +29,8 @@
 
 namespace foreshock {
 
-enum class ProbeKind { kIcmp, kTcp, kArp };
+// kNdp: IPv6 neighbour discovery (Neighbor Solicitation/Advertisement), ARP's IPv6 twin.
+enum class ProbeKind { kIcmp, kTcp, kArp, kNdp };
 const char* probeKindName(ProbeKind k);
 std::optional<ProbeKind> parseProbeKind(std::string_view s);
 
@@ -47,7 +48,8 @@ struct ProbeTargetSpec {
 struct ProberOptions {
   std::vector<ProbeTargetSpec> targets;  // configured targets
   bool gateways = true;                  // probe the default gateways
-  std::vector<ProbeKind> gateway_kinds{ProbeKind::kIcmp, ProbeKind::kArp};
+  // arp applies to IPv4 gateways, ndp to IPv6 ones.
+  std::vector<ProbeKind> gateway_kinds{ProbeKind::kIcmp, ProbeKind::kArp, ProbeKind::kNdp};
   bool lldp_management = true;                 // probe LLDP-advertised management addresses
   Duration interval{std::chrono::seconds(1)};  // for discovered targets
   Duration timeout{std::chrono::seconds(2)};

@@ -2,7 +2,8 @@
 ping socket (net.ipv4.ping_group_range widened in the host namespace only; the agent runs as
 nobody without capabilities), raw socket (ping sockets refused, root with CAP_NET_RAW), and
 neither (an explicit error naming both remedies). Also: default gateways of both families
-discovered from the routing table, the interface label, ARP and TCP probes."""
+discovered from the routing table, the interface label, ARP, NDP and TCP probes; the NDP
+probe of the IPv6 gateway stays up while nftables drops its ICMPv6 echo requests."""
 import os
 import sys
 import time
@@ -74,6 +75,9 @@ def main():
             arp = series(m, "foreshock_probe_up", target=GW4, probe="arp")
             fslib.check(arp and arp[0][1] == 0 and arp[0][0]["reason"] == "no_cap_net_raw",
                         f"ARP without CAP_NET_RAW must say so: {arp}")
+            ndp = series(m, "foreshock_probe_up", target=GW6, probe="ndp")
+            fslib.check(ndp and ndp[0][1] == 0 and ndp[0][0]["reason"] == "no_cap_net_raw",
+                        f"NDP without CAP_NET_RAW must say so: {ndp}")
             db = series(m, "foreshock_probe_up", name="db")
             fslib.check(db and db[0][1] == 1 and db[0][0]["service"] == "postgres"
                         and db[0][0]["target"] == f"{GW4}:8080", f"TCP target db: {db}")
@@ -109,7 +113,43 @@ def main():
             fslib.check(up6 and up6[0][1] >= 3, f"IPv6 raw-socket probes: {up6}")
             arp_up = val(m, "foreshock_probe_up", target=GW4, probe="arp")
             fslib.check(arp_up == 1, f"ARP probe of the on-link gateway should be up: {arp_up}")
-            fslib.promtool_check(agent.metrics())
+            ndp = series(m, "foreshock_probe_up", target=GW6, probe="ndp", name="default-gateway")
+            fslib.check(ndp and ndp[0][1] == 1 and ndp[0][0]["interface"] == "eth0",
+                        f"NDP probe of the on-link IPv6 gateway should be up via eth0: {ndp}")
+            text = agent.metrics()
+            fslib.promtool_check(text)
+            # The health engine treats the discovered gateways as gateways, one verdict per
+            # address and one loss verdict per probe kind: no two series alike.
+            health = [l for l in text.splitlines() if l.startswith("foreshock_health_status{")
+                      and 'component="upstream/default-gateway"' in l]
+            fslib.check(len(health) == len(set(l.rsplit(" ", 1)[0] for l in health)),
+                        "duplicate health series:\n" + "\n".join(health))
+            fslib.check(val(m, "foreshock_health_status", check="gateway_unreachable", target=GW6) == 0
+                        and val(m, "foreshock_health_status", check="gateway_loss", target=GW4, probe="arp") == 0,
+                        "the discovered gateway should get the gateway checks:\n" + "\n".join(health))
+
+            # ICMPv6 echo to the gateway filtered: the ICMP probe goes down, the NDP probe (the
+            # gateway still answers neighbour solicitations) keeps being answered.
+            topo.sw.exec(["nft", "-f", "-"], input=f"""
+table inet fspr_noecho {{
+  chain in {{
+    type filter hook input priority 0; policy accept;
+    ip6 daddr {GW6} icmpv6 type echo-request drop
+  }}
+}}
+""")
+            m = wait_metric(agent, lambda m: val(m, "foreshock_probe_up", target=GW6, probe="icmp") == 0,
+                            10, "the ICMP probe of the IPv6 gateway down with echo filtered")
+            before = val(m, "foreshock_probe_received_total", target=GW6, probe="ndp")
+            time.sleep(1.5)
+            m = scrape(agent)
+            after = val(m, "foreshock_probe_received_total", target=GW6, probe="ndp")
+            fslib.check(val(m, "foreshock_probe_up", target=GW6, probe="ndp") == 1 and after >= before + 3,
+                        f"NDP must keep answering with ICMPv6 echo filtered: received {before} -> {after}")
+            fslib.check(val(m, "foreshock_health_status", check="gateway_unreachable", target=GW6) == 0,
+                        "a gateway that answers neighbour discovery is not unreachable (no page)")
+            print(f"echo filtered: icmp down, ndp received {before} -> {after}")
+            topo.sw.exec(["nft", "delete", "table", "inet", "fspr_noecho"])
 
             # The gateway changes: the prober follows the routing table within a second or so.
             topo.sw.exec(["ip", "addr", "add", "10.66.0.254/24", "dev", "br0"])

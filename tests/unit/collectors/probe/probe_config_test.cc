@@ -39,7 +39,8 @@ TEST(ProbeConfig, BuildsTargetsWithPerKindDefaults) {
   EXPECT_EQ(o->targets[0].timeout, std::chrono::seconds(8));
   EXPECT_EQ(o->targets[0].labels, (Labels{{"service", "postgres"}}));
   EXPECT_EQ(o->targets[1].interval, std::chrono::seconds(1));
-  EXPECT_EQ(o->gateway_kinds, (std::vector<ProbeKind>{ProbeKind::kIcmp, ProbeKind::kArp}));
+  EXPECT_EQ(o->gateway_kinds,
+            (std::vector<ProbeKind>{ProbeKind::kIcmp, ProbeKind::kArp, ProbeKind::kNdp}));
 }
 
 TEST(ProbeConfig, RejectsAHostnameNamingTheKey) {
@@ -76,6 +77,22 @@ TEST(ProbeConfig, RejectsArpForIpv6) {
                                    HostPaths{});
   ASSERT_FALSE(o.ok());
   EXPECT_NE(o.error().message.find("targets[2].address: ARP"), std::string::npos);
+}
+
+TEST(ProbeConfig, RejectsNdpForIpv4AndAcceptsItForIpv6) {
+  auto v4 = proberOptionsFromConfig(probeSection({target(0, {{"name", std::string("x")},
+                                                             {"address", std::string("10.1.2.3")},
+                                                             {"kind", std::string("ndp")}})}),
+                                    HostPaths{});
+  ASSERT_FALSE(v4.ok());
+  EXPECT_NE(v4.error().message.find("targets[0].address: NDP probes need an IPv6 address"),
+            std::string::npos);
+  auto v6 = proberOptionsFromConfig(probeSection({target(0, {{"name", std::string("gw")},
+                                                             {"address", std::string("fe80::1")},
+                                                             {"kind", std::string("ndp")}})}),
+                                    HostPaths{});
+  ASSERT_TRUE(v6.ok()) << v6.error().message;
+  EXPECT_EQ(v6->targets[0].kind, ProbeKind::kNdp);
 }
 
 }  // namespace

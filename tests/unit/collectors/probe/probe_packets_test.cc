@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace foreshock {
 namespace {
 
@@ -89,6 +91,55 @@ TEST(ProbePackets, IcmpErrorReasonsFollowTheRfcCodes) {
   EXPECT_EQ(icmpErrorReason(AF_INET6, 2, 0), "packet_too_big");
   EXPECT_EQ(icmpErrorReason(AF_INET6, 3, 0), "ttl_exceeded");
   EXPECT_EQ(icmpErrorReason(AF_INET6, 200, 0), "icmp_error");
+}
+
+TEST(ProbePackets, NeighborSolicitationGoesToTheSolicitedNodeGroupWithOurMac) {
+  auto target = parseIpAddress("fd00:66::1:2:3");
+  ASSERT_TRUE(target.has_value());
+  EXPECT_EQ(formatIpAddress(solicitedNodeMulticast(*target)), "ff02::1:ff02:3");
+  const std::array<std::uint8_t, 6> mac{0x02, 0x42, 0xac, 0x11, 0x00, 0x02};
+  auto ns = buildNeighborSolicitation(*target, mac);
+  ASSERT_EQ(ns.size(), 32u);
+  EXPECT_EQ(ns[0], 135);
+  EXPECT_EQ(ns[1], 0);
+  EXPECT_EQ(std::memcmp(&ns[8], target->bytes.data(), 16), 0);
+  EXPECT_EQ(ns[24], 1) << "source link-layer address option";
+  EXPECT_EQ(ns[25], 1);
+  EXPECT_EQ(std::memcmp(&ns[26], mac.data(), 6), 0);
+}
+
+TEST(ProbePackets, ParsesANeighborAdvertisementAndItsTargetMac) {
+  auto target = parseIpAddress("fd00:66::1");
+  std::vector<std::uint8_t> na(32, 0);
+  na[0] = 136;
+  na[4] = 0x40 | 0x20;  // solicited, override
+  std::memcpy(&na[8], target->bytes.data(), 16);
+  na[24] = 2;  // target link-layer address
+  na[25] = 1;
+  const std::uint8_t mac[6] = {0x0a, 0, 0, 0, 0, 0x01};
+  std::memcpy(&na[26], mac, 6);
+  auto a = parseNeighborAdvert(na);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_TRUE(a->target == *target);
+  EXPECT_TRUE(a->solicited);
+  EXPECT_TRUE(a->override_flag);
+  EXPECT_FALSE(a->router);
+  ASSERT_TRUE(a->target_mac.has_value());
+  EXPECT_EQ((*a->target_mac)[5], 0x01);
+
+  auto bad = na;
+  bad[25] = 0;  // an option of length 0 would loop forever
+  EXPECT_FALSE(parseNeighborAdvert(bad).ok());
+  bad = na;
+  bad[25] = 2;  // 16 bytes, past the end
+  EXPECT_FALSE(parseNeighborAdvert(bad).ok());
+  bad = na;
+  bad[0] = 135;
+  EXPECT_FALSE(parseNeighborAdvert(bad).ok()) << "a solicitation is not an advertisement";
+  EXPECT_FALSE(parseNeighborAdvert(std::span<const std::uint8_t>(na).first(23)).ok());
+  auto plain = parseNeighborAdvert(std::span<const std::uint8_t>(na).first(24));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->target_mac.has_value());
 }
 
 TEST(ProbePackets, ArpRequestRoundTrips) {
