@@ -524,6 +524,41 @@ struct Prober::Impl {
     deadlines.push({tx + toNs(t.spec.timeout), t.token, seq});
   }
 
+  // What an ARP or NDP probe needs before it can be sent: its socket, an on-link target of
+  // the right family with a source address, and our MAC on the target's interface. Records
+  // why the probe cannot run (and returns nullopt) otherwise.
+  std::optional<std::array<std::uint8_t, 6>> linkLayerPreamble(Target& t, int fd,
+                                                               const std::string& socket_error,
+                                                               const char* no_socket, int family,
+                                                               std::int64_t now_rt) {
+    if (fd < 0) {
+      t.stats.unavailable(socket_error.find("CAP_NET_RAW") != std::string::npos ? "no_cap_net_raw"
+                                                                                : no_socket);
+      return std::nullopt;
+    }
+    if (t.spec.address.family != family) {
+      t.stats.unavailable(family == AF_INET ? "not_ipv4" : "not_ipv6");
+      return std::nullopt;
+    }
+    if (!t.routed || !t.source) {
+      t.stats.failed(now_rt, "no_route");
+      return std::nullopt;
+    }
+    if (!t.on_link) {
+      t.stats.unavailable("not_on_link");
+      return std::nullopt;
+    }
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, t.interface.c_str(), IFNAMSIZ - 1);
+    if (::ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) {
+      t.stats.failed(now_rt, "link_down");
+      return std::nullopt;
+    }
+    std::array<std::uint8_t, 6> mac{};
+    std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+    return mac;
+  }
+
   void sendProbe(Target& t) {
     const std::int64_t now_rt = realtimeNs();
     switch (t.spec.kind) {
@@ -542,32 +577,9 @@ struct Prober::Impl {
         return;
       }
       case ProbeKind::kArp: {
-        if (arp_fd < 0) {
-          t.stats.unavailable(arp_error.find("CAP_NET_RAW") != std::string::npos ? "no_cap_net_raw"
-                                                                                 : "no_arp_socket");
-          return;
-        }
-        if (!t.spec.address.isV4()) {
-          t.stats.unavailable("not_ipv4");
-          return;
-        }
-        if (!t.routed || !t.source) {
-          t.stats.failed(now_rt, "no_route");
-          return;
-        }
-        if (!t.on_link) {
-          t.stats.unavailable("not_on_link");
-          return;
-        }
-        ifreq ifr{};
-        std::strncpy(ifr.ifr_name, t.interface.c_str(), IFNAMSIZ - 1);
-        if (::ioctl(arp_fd, SIOCGIFHWADDR, &ifr) != 0) {
-          t.stats.failed(now_rt, "link_down");
-          return;
-        }
-        std::array<std::uint8_t, 6> mac{};
-        std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, 6);
-        auto pkt = buildArpRequest(mac, *t.source, t.spec.address);
+        auto mac = linkLayerPreamble(t, arp_fd, arp_error, "no_arp_socket", AF_INET, now_rt);
+        if (!mac) return;
+        auto pkt = buildArpRequest(*mac, *t.source, t.spec.address);
         sockaddr_ll to{};
         to.sll_family = AF_PACKET;
         to.sll_protocol = htons(ETH_P_ARP);
@@ -578,36 +590,13 @@ struct Prober::Impl {
         return;
       }
       case ProbeKind::kNdp: {
-        if (ndp_fd < 0) {
-          t.stats.unavailable(ndp_error.find("CAP_NET_RAW") != std::string::npos ? "no_cap_net_raw"
-                                                                                 : "no_ndp_socket");
-          return;
-        }
-        if (t.spec.address.isV4()) {
-          t.stats.unavailable("not_ipv6");
-          return;
-        }
-        if (!t.routed) {
-          t.stats.failed(now_rt, "no_route");
-          return;
-        }
-        if (!t.on_link) {
-          t.stats.unavailable("not_on_link");
-          return;
-        }
-        ifreq ifr{};
-        std::strncpy(ifr.ifr_name, t.interface.c_str(), IFNAMSIZ - 1);
-        if (::ioctl(ndp_fd, SIOCGIFHWADDR, &ifr) != 0) {
-          t.stats.failed(now_rt, "link_down");
-          return;
-        }
-        std::array<std::uint8_t, 6> mac{};
-        std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, 6);
+        auto mac = linkLayerPreamble(t, ndp_fd, ndp_error, "no_ndp_socket", AF_INET6, now_rt);
+        if (!mac) return;
         IpAddress group = solicitedNodeMulticast(t.spec.address);
         group.scope = static_cast<std::uint32_t>(t.ifindex);
         sockaddr_storage ss;
         const socklen_t len = toSockaddr(group, 0, &ss);
-        sendDatagram(t, ndp_fd, buildNeighborSolicitation(t.spec.address, mac),
+        sendDatagram(t, ndp_fd, buildNeighborSolicitation(t.spec.address, *mac),
                      reinterpret_cast<sockaddr*>(&ss), len, t.next_seq++);
         return;
       }
