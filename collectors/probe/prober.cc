@@ -126,22 +126,34 @@ std::optional<std::int64_t> kernelTimestamp(msghdr* msg) {
   return std::nullopt;
 }
 
-// One non-blocking receive with the sender's address and the kernel's receive timestamp
+// One non-blocking recvmsg(flags | MSG_DONTWAIT) into `buf`, with the peer address (the
+// sender; from the error queue, the original destination) in `name`, ancillary data in
+// `control` (readable through *msg afterwards) and the kernel's receive timestamp
 // (SO_TIMESTAMPNS; the wall clock now if the kernel gave none). Returns recvmsg's result.
+ssize_t receiveMessage(int fd, void* buf, std::size_t len, void* name, socklen_t name_len,
+                       char* control, std::size_t control_len, int flags, msghdr* msg,
+                       std::int64_t* rx_ns) {
+  *msg = msghdr{};
+  iovec iov{buf, len};
+  msg->msg_name = name;
+  msg->msg_namelen = name_len;
+  msg->msg_iov = &iov;
+  msg->msg_iovlen = 1;
+  msg->msg_control = control;
+  msg->msg_controllen = control_len;
+  const ssize_t n = ::recvmsg(fd, msg, flags | MSG_DONTWAIT);
+  msg->msg_iov = nullptr;  // iov does not outlive this call
+  msg->msg_iovlen = 0;
+  if (n >= 0) *rx_ns = kernelTimestamp(msg).value_or(realtimeNs());
+  return n;
+}
+
+// receiveMessage without the caller needing the ancillary data.
 ssize_t receiveTimestamped(int fd, void* buf, std::size_t len, void* from, socklen_t from_len,
                            std::int64_t* rx_ns) {
   char control[256];
-  iovec iov{buf, len};
-  msghdr msg{};
-  msg.msg_name = from;
-  msg.msg_namelen = from_len;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
-  if (n >= 0) *rx_ns = kernelTimestamp(&msg).value_or(realtimeNs());
-  return n;
+  msghdr msg;
+  return receiveMessage(fd, buf, len, from, from_len, control, sizeof control, 0, &msg, rx_ns);
 }
 
 struct TcpAttempt {
@@ -703,17 +715,11 @@ struct Prober::Impl {
     char control[512];
     for (int i = 0; i < 512; ++i) {
       sockaddr_storage dst{};
-      iovec iov{buf, sizeof buf};
-      msghdr msg{};
-      msg.msg_name = &dst;
-      msg.msg_namelen = sizeof dst;
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t n = ::recvmsg(s.fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+      msghdr msg;
+      std::int64_t rx = 0;
+      const ssize_t n = receiveMessage(s.fd, buf, sizeof buf, &dst, sizeof dst, control,
+                                       sizeof control, MSG_ERRQUEUE, &msg, &rx);
       if (n < 0) return;
-      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
       sock_extended_err ee{};
       bool have = false;
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -755,17 +761,11 @@ struct Prober::Impl {
     char control[256];
     for (int i = 0; i < 256; ++i) {
       sockaddr_in6 from{};
-      iovec iov{buf, sizeof buf};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof from;
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t n = ::recvmsg(ndp_fd, &msg, MSG_DONTWAIT);
+      msghdr msg;
+      std::int64_t rx = 0;
+      const ssize_t n = receiveMessage(ndp_fd, buf, sizeof buf, &from, sizeof from, control,
+                                       sizeof control, 0, &msg, &rx);
       if (n < 0) return;
-      const std::int64_t rx = kernelTimestamp(&msg).value_or(realtimeNs());
       int ifindex = 0, hop_limit = -1;
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != IPPROTO_IPV6) continue;
