@@ -193,7 +193,11 @@ Observations observe(const Fams& fams, double time) {
       probe(m).loss_5m = v;
   });
   each(fams, signals::kProbeLastRtt, [&](const auto& m, double v) { probe(m).last_rtt = v; });
-  each(fams, signals::kProbeUp, [&](const auto& m, double v) { probe(m).up = v != 0; });
+  each(fams, signals::kProbeUp, [&](const auto& m, double v) {
+    auto& p = probe(m);
+    p.up = v != 0;
+    if (v == 0) p.down_reason = labelValue(m, "reason");
+  });
   for (auto& [_, p] : probes) o.probes.push_back(std::move(p));
   o.have_probes = !o.probes.empty();
   return o;

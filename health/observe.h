@@ -60,6 +60,8 @@ struct ProbeObservation {
   bool gateway = false;
   std::optional<double> loss_1m, loss_5m, last_rtt;
   std::optional<bool> up;
+  std::string
+      down_reason;  // foreshock_probe_up's reason label while down (timeout, host_unreachable...)
   std::string identity() const { return probe.empty() ? target : probe + ":" + target; }
   std::string display() const { return name.empty() ? target : name + " (" + target + ")"; }
 };

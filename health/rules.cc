@@ -479,32 +479,39 @@ void evaluateUpstream(const Observations& obs, const HistoryStore& h, std::vecto
     if (!(p.gateway || (p.up && !*p.up)) || !judged.insert(p.target).second) continue;
     std::string label = p.name.empty() ? p.target : p.name;
     Emitter e{out, "upstream", "upstream/" + label, p.display(), {{"target", p.target}}};
-    bool carrier_up = false, all_down = true, gateway = false;
-    std::string answering;
+    // link_known: the netdev collector reported the probe's interface (it may be disabled,
+    // and then the link is not assumed down).
+    bool carrier_up = false, link_known = false, all_down = true, gateway = false;
+    std::string answering, why;  // why: each probe's down reason ("icmp: host_unreachable")
     for (const auto& q : obs.probes) {
       if (q.target != p.target) continue;
       gateway |= q.gateway;
       for (const auto& i : obs.interfaces) {
-        if (i.name == q.interface && i.carrier && *i.carrier > 0) carrier_up = true;
+        if (i.name != q.interface || !i.carrier) continue;
+        link_known = true;
+        if (*i.carrier > 0) carrier_up = true;
       }
       if (!unreachable(q)) {
         all_down = false;
         answering += (answering.empty() ? "" : ", ") + q.probe;
+      } else if (!q.down_reason.empty()) {
+        why += (why.empty() ? "" : ", ") + q.probe + ": " + q.down_reason;
       }
     }
-    const bool any_interface = !p.interface.empty();
     const char* check = gateway ? "gateway_unreachable" : "target_unreachable";
-    if (all_down && (carrier_up || !any_interface)) {
+    std::vector<Evidence> ev{{"up", all_down ? 0.0 : 1.0}};
+    if (link_known) ev.push_back({"carrier", carrier_up ? 1.0 : 0.0});
+    if (all_down && (carrier_up || !link_known)) {
       e.add(check, Severity::kCritical,
-            std::string(gateway ? "the gateway" : "the target") +
-                " does not answer any probe although the link is up",
-            {{"up", 0}, {"carrier", carrier_up ? 1.0 : 0.0}},
+            std::string(gateway ? "the gateway" : "the target") + " does not answer any probe" +
+                (link_known ? " although the link is up" : "") +
+                (why.empty() ? "" : " (" + why + ")"),
+            ev,
             gateway ? "The link is up but the gateway does not answer: check the switch "
                       "port's VLAN, the gateway itself and this host's ARP/neighbour table."
                     : "Check that the target is running and reachable from this host.");
     } else {
-      e.ok(check, all_down ? "the link is down" : "answers " + answering,
-           {{"up", all_down ? 0.0 : 1.0}, {"carrier", carrier_up ? 1.0 : 0.0}});
+      e.ok(check, all_down ? "the link is down" : "answers " + answering, ev);
     }
   }
   for (const auto& p : obs.probes) {

@@ -14,7 +14,9 @@ the switch namespace only (net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit), th
 settings untouched.
 """
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,7 +34,7 @@ CONFIG = f"""
 collectors:
   self: {{enabled: false}}
   lldp: {{enabled: false}}
-  netdev: {{enabled: false}}
+  smart: {{enabled: false}}
   probe:
     interval: 1s
     timeout: 1s
@@ -100,6 +102,19 @@ def main():
             fslib.check("raw socket" in raw.output(), f"host 2 should use a raw socket:\n{raw.output()}")
             check_host(ping, "ping socket")
             check_host(raw, "raw socket")
+
+            # `foreshock check` on the agent's scrape names the error, not just "unreachable".
+            saved = write_config(topo, ping.metrics())
+            state = tempfile.mkdtemp(prefix="fspr-state-")
+            check_cfg = write_config(topo, f"state:\n  directory: {state}\n")
+            p = fslib.run([fslib.BIN, "--config", check_cfg, "check", "--color", "never",
+                           "--from-metrics", saved], check_rc=False)
+            shutil.rmtree(state, ignore_errors=True)
+            fslib.check(p.returncode == 2, f"check on rejected targets: exit {p.returncode}\n{p.stdout}{p.stderr}")
+            for name, (addr, reason) in TARGETS.items():
+                line = [l for l in p.stdout.splitlines() if f"{name} ({addr}): " in l]
+                fslib.check(line and f"icmp: {reason}" in line[0],
+                            f"check should say why {name} is unreachable ({reason}):\n{p.stdout}")
 
             # Lift the reject: the same targets now time out instead (nothing routes beyond the
             # switch), and the error counters stop growing.

@@ -544,6 +544,36 @@ TEST(UpstreamRules, GatewayAnsweringArpButNotIcmpIsReachableAndSilentOnlyWhenAll
   EXPECT_EQ(sev(r, "upstream/default-gateway", "gateway_unreachable"), Severity::kCritical);
 }
 
+TEST(UpstreamRules, UnreachableIsRaisedWhenNoLinkStateIsKnown) {
+  // The netdev collector may be disabled: no interface data does not mean "link down".
+  HealthEngine e(opts());
+  Scrape sc;
+  sc.probe("10.66.0.1", "default-gateway", 1.0, 0, false);
+  auto r = e.process(sc.at(kT0));
+  EXPECT_EQ(sev(r, "upstream/default-gateway", "gateway_unreachable"), Severity::kCritical);
+  EXPECT_EQ(find(r, "upstream/default-gateway", "gateway_unreachable")->summary.find("link is up"),
+            std::string::npos)
+      << "it must not claim a link state it does not know";
+}
+
+TEST(UpstreamRules, UnreachableSummaryCarriesEachProbesDownReason) {
+  HealthEngine e(opts());
+  Scrape sc;
+  sc.nic("eth0", "m", 0, 0, 0, 0, 1);
+  sc.m.gauge(s(signals::kProbeUp), "",
+             {{"target", "10.77.0.5"},
+              {"name", "db"},
+              {"probe", "icmp"},
+              {"interface", "eth0"},
+              {"reason", "host_unreachable"}},
+             0);
+  auto r = e.process(sc.at(kT0));
+  const auto* f = find(r, "upstream/db", "target_unreachable");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kCritical);
+  EXPECT_NE(f->summary.find("(icmp: host_unreachable)"), std::string::npos) << f->summary;
+}
+
 TEST(UpstreamRules, SeveralProbesOfOneNameExportDistinctSeries) {
   HealthEngine e(opts());
   Scrape sc;
