@@ -469,14 +469,16 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector
 // ---- upstream ----
 
 void evaluateUpstream(const Observations& obs, const HistoryStore& h, std::vector<Finding>* out) {
+  // "pending": no probe has resolved yet (a TCP connect to a far peer can take 14 s); that is
+  // not knowing, not unreachable.
   auto unreachable = [](const ProbeObservation& p) {
-    return (p.up && !*p.up) || (p.loss_1m && *p.loss_1m >= 1.0);
+    return (p.up && !*p.up && p.down_reason != "pending") || (p.loss_1m && *p.loss_1m >= 1.0);
   };
   // Reachability is judged per target address over all its probe kinds: a gateway that
   // drops ICMP echo but answers ARP or neighbour discovery is reachable (and not a page).
   std::set<std::string> judged;
   for (const auto& p : obs.probes) {
-    if (!(p.gateway || (p.up && !*p.up)) || !judged.insert(p.target).second) continue;
+    if (!(p.gateway || unreachable(p)) || !judged.insert(p.target).second) continue;
     std::string label = p.name.empty() ? p.target : p.name;
     Emitter e{out, "upstream", "upstream/" + label, p.display(), {{"target", p.target}}};
     // link_known: the netdev collector reported the probe's interface (it may be disabled,

@@ -556,6 +556,22 @@ TEST(UpstreamRules, UnreachableIsRaisedWhenNoLinkStateIsKnown) {
       << "it must not claim a link state it does not know";
 }
 
+TEST(UpstreamRules, APendingTargetIsNotUnreachable) {
+  // Before its first outcome (a TCP connect to a far peer can take many seconds) a target is
+  // down with reason "pending": not known to be unreachable.
+  HealthEngine e(opts());
+  Scrape sc;
+  sc.m.gauge(s(signals::kProbeUp), "",
+             {{"target", "10.66.0.12:5432"},
+              {"name", "orders-db"},
+              {"probe", "tcp"},
+              {"interface", "eth0"},
+              {"reason", "pending"}},
+             0);
+  auto r = e.process(sc.at(kT0));
+  EXPECT_EQ(find(r, "upstream/orders-db", "target_unreachable"), nullptr);
+}
+
 TEST(UpstreamRules, UnreachableSummaryCarriesEachProbesDownReason) {
   HealthEngine e(opts());
   Scrape sc;
