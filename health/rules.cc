@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <set>
+#include <map>
 #include <string>
 
 #include "health/engine.h"
@@ -476,28 +476,41 @@ void evaluateUpstream(const Observations& obs, const HistoryStore& h, std::vecto
   };
   // Reachability is judged per target address over all its probe kinds: a gateway that
   // drops ICMP echo but answers ARP or neighbour discovery is reachable (and not a page).
-  std::set<std::string> judged;
+  // The probes are grouped by address once (first-seen order), the carriers looked up by name.
+  std::map<std::string, std::size_t> group_of;
+  std::vector<std::vector<const ProbeObservation*>> groups;
   for (const auto& p : obs.probes) {
-    if (!(p.gateway || unreachable(p)) || !judged.insert(p.target).second) continue;
+    auto [it, added] = group_of.emplace(p.target, groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(&p);
+  }
+  std::map<std::string, double> carrier_of;  // what the netdev collector reported, by interface
+  for (const auto& i : obs.interfaces) {
+    if (i.carrier) carrier_of[i.name] = *i.carrier;
+  }
+  for (const auto& group : groups) {
+    auto first = std::find_if(group.begin(), group.end(), [&](const ProbeObservation* q) {
+      return q->gateway || unreachable(*q);
+    });
+    if (first == group.end()) continue;  // an up, non-gateway target: nothing to say
+    const ProbeObservation& p = **first;
     std::string label = p.name.empty() ? p.target : p.name;
     Emitter e{out, "upstream", "upstream/" + label, p.display(), {{"target", p.target}}};
     // link_known: the netdev collector reported the probe's interface (it may be disabled,
     // and then the link is not assumed down).
     bool carrier_up = false, link_known = false, all_down = true, gateway = false;
     std::string answering, why;  // why: each probe's down reason ("icmp: host_unreachable")
-    for (const auto& q : obs.probes) {
-      if (q.target != p.target) continue;
-      gateway |= q.gateway;
-      for (const auto& i : obs.interfaces) {
-        if (i.name != q.interface || !i.carrier) continue;
+    for (const ProbeObservation* q : group) {
+      gateway |= q->gateway;
+      if (auto c = carrier_of.find(q->interface); c != carrier_of.end()) {
         link_known = true;
-        if (*i.carrier > 0) carrier_up = true;
+        carrier_up |= c->second > 0;
       }
-      if (!unreachable(q)) {
+      if (!unreachable(*q)) {
         all_down = false;
-        answering += (answering.empty() ? "" : ", ") + q.probe;
-      } else if (!q.down_reason.empty()) {
-        why += (why.empty() ? "" : ", ") + q.probe + ": " + q.down_reason;
+        answering += (answering.empty() ? "" : ", ") + q->probe;
+      } else if (!q->down_reason.empty()) {
+        why += (why.empty() ? "" : ", ") + q->probe + ": " + q->down_reason;
       }
     }
     const char* check = gateway ? "gateway_unreachable" : "target_unreachable";
