@@ -71,19 +71,29 @@ std::optional<std::string> recordDisk(HistoryStore& h, const DiskObservation& d,
   return swapped;
 }
 
+namespace {
+
+// The info notice that another disk now sits at `device`.
+Finding deviceReplaced(const std::string& device, std::string summary) {
+  Finding f;
+  f.category = "disks";
+  f.component = "disk/" + device;
+  f.subject = device;
+  f.check = "device_replaced";
+  f.severity = Severity::kInfo;
+  f.summary = std::move(summary);
+  return f;
+}
+
+}  // namespace
+
 void recordObservations(HistoryStore& h, const Observations& obs, std::vector<Finding>* swaps) {
   double t = obs.time;
   for (const auto& d : obs.disks) {
     if (auto prev = recordDisk(h, d, t); prev && swaps != nullptr) {
-      Finding f;
-      f.category = "disks";
-      f.component = "disk/" + d.device;
-      f.subject = d.device;
-      f.check = "device_replaced";
-      f.severity = Severity::kInfo;
-      f.summary = "a different disk is now at " + d.device + ": serial " + *prev +
-                  " was replaced by " + d.serial + "; its history starts fresh";
-      swaps->push_back(std::move(f));
+      swaps->push_back(deviceReplaced(d.device, "a different disk is now at " + d.device +
+                                                    ": serial " + *prev + " was replaced by " +
+                                                    d.serial + "; its history starts fresh"));
     }
   }
   for (const auto& s : obs.sensors) {
@@ -151,14 +161,8 @@ HealthResult HealthEngine::process(const Observations& obs) {
     bool fresh = std::any_of(swaps.begin(), swaps.end(),
                              [&](const Finding& f) { return f.component == "disk/" + d.device; });
     if (b != nullptr && !fresh && b->changed_at > 0 && obs.time - b->changed_at < 86400) {
-      Finding f;
-      f.category = "disks";
-      f.component = "disk/" + d.device;
-      f.subject = d.device;
-      f.check = "device_replaced";
-      f.severity = Severity::kInfo;
-      f.summary = "serial " + b->previous_id + " was replaced by " + b->id + " at " + d.device;
-      swaps.push_back(std::move(f));
+      swaps.push_back(deviceReplaced(
+          d.device, "serial " + b->previous_id + " was replaced by " + b->id + " at " + d.device));
     }
   }
   history_.prune(obs.time);

@@ -217,8 +217,7 @@ std::string HistoryStore::key(std::string_view kind, std::string_view id) {
   return k;
 }
 
-void HistoryStore::record(std::string_view kind, std::string_view id, std::string_view signal,
-                          SeriesKind series_kind, double t, double v) {
+HistoryEntity& HistoryStore::entity(std::string_view kind, std::string_view id) {
   auto k = key(kind, id);
   auto it = entities_.find(k);
   if (it == entities_.end()) {
@@ -227,7 +226,12 @@ void HistoryStore::record(std::string_view kind, std::string_view id, std::strin
     e.id = id;
     it = entities_.emplace(std::move(k), std::move(e)).first;
   }
-  auto& e = it->second;
+  return it->second;
+}
+
+void HistoryStore::record(std::string_view kind, std::string_view id, std::string_view signal,
+                          SeriesKind series_kind, double t, double v) {
+  auto& e = entity(kind, id);
   e.last_seen = std::max(e.last_seen, t);
   auto sit = e.series.find(std::string(signal));
   if (sit == e.series.end()) {
@@ -239,17 +243,10 @@ void HistoryStore::record(std::string_view kind, std::string_view id, std::strin
 
 void HistoryStore::touch(std::string_view kind, std::string_view id, double t,
                          const std::map<std::string, std::string>& attrs) {
-  auto k = key(kind, id);
-  auto it = entities_.find(k);
-  if (it == entities_.end()) {
-    HistoryEntity e;
-    e.kind = kind;
-    e.id = id;
-    it = entities_.emplace(std::move(k), std::move(e)).first;
-  }
-  it->second.last_seen = std::max(it->second.last_seen, t);
+  auto& e = entity(kind, id);
+  e.last_seen = std::max(e.last_seen, t);
   for (const auto& [a, v] : attrs) {
-    if (!v.empty()) it->second.attrs[a] = v;
+    if (!v.empty()) e.attrs[a] = v;
   }
 }
 

@@ -132,6 +132,8 @@ class HistoryStore {
 
  private:
   static std::string key(std::string_view kind, std::string_view id);
+  // The entity `kind`/`id`, created empty on first use.
+  HistoryEntity& entity(std::string_view kind, std::string_view id);
   HistoryLimits limits_;
   std::map<std::string, HistoryEntity, std::less<>> entities_;     // key kind \x1f id
   std::map<std::string, LocationBinding, std::less<>> locations_;  // key kind \x1f location
