@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -54,15 +55,15 @@ ReadFailure failureFromErrno(int err) {
   }
 }
 
-// A direct read of the attribute after libsensors failed, only to learn why. It runs on the
-// same bounded worker as the libsensors read.
-void explainFailure(const std::string& path, SubfeatureReading& r) {
+// One bounded read of the attribute file (at most 127 bytes: any hwmon value fits), with EINTR
+// retried. On an open or read error, the reason goes into `r` and nullopt comes back.
+std::optional<std::string> readAttributeDirect(const std::string& path, SubfeatureReading& r) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     r.failure = failureFromErrno(err);
     r.error = path + ": " + std::strerror(err);
-    return;
+    return std::nullopt;
   }
   char buf[128];
   ssize_t n;
@@ -74,11 +75,18 @@ void explainFailure(const std::string& path, SubfeatureReading& r) {
   if (n < 0) {
     r.failure = failureFromErrno(err);
     r.error = path + ": read: " + std::strerror(err);
-    return;
+    return std::nullopt;
   }
-  std::string text(buf, static_cast<std::size_t>(n));
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// A direct read of the attribute after libsensors failed, only to learn why. It runs on the
+// same bounded worker as the libsensors read.
+void explainFailure(const std::string& path, SubfeatureReading& r) {
+  auto text = readAttributeDirect(path, r);
+  if (!text) return;
   r.failure = ReadFailure::kUnreadable;
-  std::string shown(trim(text).substr(0, 32));
+  std::string shown(trim(*text).substr(0, 32));
   for (char& c : shown)
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
   r.error = path + ": not a number: \"" + shown + "\"";
@@ -211,24 +219,7 @@ SubfeatureReading LibSensors::probe(const std::string& path, const SubfeatureInf
   SubfeatureReading r;
   r.attribute = sf.name;
   r.type = sf.type;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    r.failure = failureFromErrno(err);
-    r.error = path + ": " + std::strerror(err);
-    return r;
-  }
-  char buf[128];
-  ssize_t n;
-  do {
-    n = ::read(fd, buf, sizeof(buf));
-  } while (n < 0 && errno == EINTR);
-  int err = errno;
-  ::close(fd);
-  if (n < 0) {
-    r.failure = failureFromErrno(err);
-    r.error = path + ": read: " + std::strerror(err);
-  }
+  (void)readAttributeDirect(path, r);  // only the failure matters; libsensors reads the value
   return r;
 }
 
