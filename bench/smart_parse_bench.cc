@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 using namespace foreshock;
 using namespace foreshock::smart;
 
-const fs::path kSmart = fs::path(FORESHOCK_SHARED_DATA) / "smart";
+const fs::path kSmart = fs::path(FORESHOCK_TEST_DATA) / "smart";
 
 std::string load(const fs::path& p) {
   auto r = readFileBounded(p);
@@ -48,7 +48,7 @@ void BM_NvmeSmartLogDecode(benchmark::State& state) {
 }
 BENCHMARK(BM_NvmeSmartLogDecode);
 
-// One full collector cycle over every replayable file of the shared data (~190 disks).
+// One full collector cycle over every replayable file of tests/fixtures/data (~190 disks).
 void BM_ReplayCycleOverSharedData(benchmark::State& state) {
   EngineOptions o;
   o.parallel = static_cast<std::size_t>(state.range(0));

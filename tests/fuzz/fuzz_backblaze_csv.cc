@@ -1,5 +1,5 @@
 // Fuzzes the Backblaze CSV parser of `foreshock replay` and the replay of what it accepts.
-// Seeds (corpus/backblaze_csv/) are a few rows of ../shared/data/backblaze/ (Backblaze Drive
+// Seeds (corpus/backblaze_csv/) are a few rows of tests/fixtures/data/backblaze/ (Backblaze Drive
 // Stats; see SOURCES.md there for the attribution).
 #include <cstddef>
 #include <cstdint>

@@ -15,7 +15,7 @@ import urllib.request
 
 BIN = os.environ.get("FORESHOCK_BIN", "")
 SOURCE_DIR = os.environ.get("FORESHOCK_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-SHARED_DATA = os.environ.get("FORESHOCK_SHARED_DATA", os.path.join(SOURCE_DIR, "..", "shared", "data"))
+TEST_DATA = os.environ.get("FORESHOCK_TEST_DATA", os.path.join(SOURCE_DIR, "tests", "fixtures", "data"))
 
 
 def fail(msg):

@@ -26,9 +26,9 @@ except ImportError:  # the Debian interpreter has python3-jsonschema (scripts/in
     sys.exit(1)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fslib import BIN, SHARED_DATA, SOURCE_DIR, check, run  # noqa: E402
+from fslib import BIN, TEST_DATA, SOURCE_DIR, check, run  # noqa: E402
 
-FAILED_CSV = os.path.join(SHARED_DATA, "backblaze", "ST4000DM000-2018", "failed_drives.csv")
+FAILED_CSV = os.path.join(TEST_DATA, "backblaze", "ST4000DM000-2018", "failed_drives.csv")
 SERIAL = "S300XJXN"
 schema = json.load(open(os.path.join(SOURCE_DIR, "docs", "check-report.schema.json")))
 tmp = tempfile.mkdtemp(prefix="foreshock-check-test-")

@@ -12,7 +12,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fslib import BIN, SOURCE_DIR, SHARED_DATA, fail, promtool_check, run  # noqa: E402
+from fslib import BIN, SOURCE_DIR, TEST_DATA, fail, promtool_check, run  # noqa: E402
 
 GOLDEN = os.path.join(SOURCE_DIR, "tests", "golden", "collect.prom")
 FIXTURE = os.path.join(SOURCE_DIR, "tests", "fixtures", "golden")
@@ -35,7 +35,7 @@ def normalise(text):
 
 
 def main():
-    env = dict(os.environ, FORESHOCK_SHARED_DATA=os.path.abspath(SHARED_DATA))
+    env = dict(os.environ, FORESHOCK_TEST_DATA=os.path.abspath(TEST_DATA))
     p = run([BIN, "--config", os.path.join(SOURCE_DIR, "tests", "golden", "collect.yml"),
              "--path.procfs", os.path.join(FIXTURE, "proc"),
              "--path.sysfs", os.path.join(FIXTURE, "sys"),

@@ -1,7 +1,8 @@
-"""`foreshock replay --backblaze` and tools/evaluate_replay.py on a slice of the shared data.
+"""`foreshock replay --backblaze` and tools/evaluate_replay.py on a slice of the Backblaze data.
 
-The slice: every failed drive (failed_drives.csv) and the first 1,500 healthy drives of
-healthy_drives.csv.gz. The evaluation must stay above the floor documented in
+The slice (tests/fixtures/data/backblaze, see its SOURCES.md): every failed drive
+(failed_drives.csv) and the first 1,500 healthy drives of the project's healthy_drives.csv.gz
+(healthy_drives_first1500.csv.gz). The evaluation must stay above the floor documented in
 docs/prediction.md ("CI floor"); the floor is set below the slice's measured figures with
 room for the confidence interval, so a real regression of the model or the rules trips it.
 """
@@ -16,12 +17,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fslib import BIN, SHARED_DATA, SOURCE_DIR, check, fail, run  # noqa: E402
+from fslib import BIN, TEST_DATA, SOURCE_DIR, check, fail, run  # noqa: E402
 
 HEADER = "serial,failed,last_date,first_alarm_date,first_alarm_severity,max_risk"
-BB = os.path.join(SHARED_DATA, "backblaze")
+BB = os.path.join(TEST_DATA, "backblaze")
 FAILED = os.path.join(BB, "ST4000DM000-2018", "failed_drives.csv")
-HEALTHY = os.path.join(BB, "ST4000DM000-2018", "healthy_drives.csv.gz")
+HEALTHY = os.path.join(BB, "ST4000DM000-2018", "healthy_drives_first1500.csv.gz")
 FULL_SCHEMA = os.path.join(BB, "daily-2013-04-10.csv.gz")
 tmp = tempfile.mkdtemp(prefix="foreshock-replay-test-")
 
@@ -73,17 +74,7 @@ p = run([BIN, "replay", "--backblaze", bad], check_rc=False)
 check(p.returncode == 1 and "bad.csv" in p.stderr and "serial_number" in p.stderr, f"bad header: {p.stderr!r}")
 
 # 5. Evaluation on the slice, against the documented floor.
-slice_healthy = os.path.join(tmp, "healthy-slice.csv")
-with gzip.open(HEALTHY, "rt") as src_f, open(slice_healthy, "w") as dst:
-    seen = set()
-    for i, line in enumerate(src_f):
-        if i > 0:
-            s = line.split(",", 1)[0]
-            if s not in seen:
-                if len(seen) == 1500:
-                    break
-                seen.add(s)
-        dst.write(line)
+slice_healthy = HEALTHY
 res_path = os.path.join(tmp, "eval.json")
 p = subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "tools", "evaluate_replay.py"),
                     "--foreshock", BIN, "--grid=-1,0.95", "--json", res_path, FAILED, slice_healthy],

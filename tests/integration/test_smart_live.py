@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fslib  # noqa: E402
 
 SKIP = ("loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd")
-STANDBY_JSON = os.path.join(fslib.SHARED_DATA, "smart", "smartctl-json", "smartctl_exporter",
+STANDBY_JSON = os.path.join(fslib.TEST_DATA, "smart", "smartctl-json", "smartctl_exporter",
                             "from-open-prs", "standby-sdc.json")
 
 

@@ -16,7 +16,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fslib  # noqa: E402
 
-SMART = os.path.join(fslib.SHARED_DATA, "smart")
+SMART = os.path.join(fslib.TEST_DATA, "smart")
 CW_BITS = ["available_spare", "temperature", "reliability", "read_only", "volatile_backup",
            "persistent_memory"]
 

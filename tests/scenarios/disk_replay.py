@@ -27,11 +27,11 @@ import json
 import os
 
 from scenario_lib import fail
-from fslib import SHARED_DATA
+from fslib import TEST_DATA
 
-TEMPLATE = os.path.join(SHARED_DATA, "smart", "smartctl-json", "smartctl_exporter",
+TEMPLATE = os.path.join(TEST_DATA, "smart", "smartctl-json", "smartctl_exporter",
                         "ST3500418AS_11.json")
-FAILED_DRIVES = os.path.join(SHARED_DATA, "backblaze", "ST4000DM000-2018", "failed_drives.csv")
+FAILED_DRIVES = os.path.join(TEST_DATA, "backblaze", "ST4000DM000-2018", "failed_drives.csv")
 
 # Backblaze columns copied into the attribute table, by attribute id.
 ATTRIBUTE_COLUMNS = {5: "smart_5_raw", 9: "smart_9_raw", 187: "smart_187_raw",

@@ -11,10 +11,10 @@
 namespace foreshock {
 namespace {
 
-// The real frame lldpd 1.0.16 sent from a bridge port (see ../shared/data/SOURCES.md), turned
+// The real frame lldpd 1.0.16 sent from a bridge port (see tests/fixtures/data/SOURCES.md), turned
 // back into bytes the way `xxd -r -p` does.
 std::vector<std::uint8_t> fixtureFrame() {
-  std::ifstream f(std::string(FORESHOCK_SHARED_DATA) + "/lldp/lldpd-1.0.16-frame.hex");
+  std::ifstream f(std::string(FORESHOCK_TEST_DATA) + "/lldp/lldpd-1.0.16-frame.hex");
   EXPECT_TRUE(f.good());
   std::stringstream ss;
   ss << f.rdbuf();

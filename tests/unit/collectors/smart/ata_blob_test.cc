@@ -1,4 +1,4 @@
-// Every skdump --save blob in ../shared/data/smart/ata-blobs is read through libatasmart's
+// Every skdump --save blob in tests/fixtures/data/smart/ata-blobs is read through libatasmart's
 // blob API and compared with `skdump --load=NAME` (Debian libatasmart-bin 0.19) in
 // expected/NAME.skdump.txt. The expected text is parsed here, so the test is table-driven
 // over whatever blobs the folder holds.
@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kBlobDir = fs::path(FORESHOCK_SHARED_DATA) / "smart" / "ata-blobs";
+const fs::path kBlobDir = fs::path(FORESHOCK_TEST_DATA) / "smart" / "ata-blobs";
 
 struct ExpectedAttribute {
   int id = 0;

@@ -1,4 +1,4 @@
-// The NVMe values smartctl reported for real drives (../shared/data/smart/smartctl-json) are
+// The NVMe values smartctl reported for real drives (tests/fixtures/data/smart/smartctl-json) are
 // encoded into 512-byte SMART/Health log pages in the spec's layout and decoded back through
 // the native parser.
 #include "collectors/smart/nvme_log.h"
@@ -45,7 +45,7 @@ void expectSame(const NvmeHealth& a, const NvmeHealth& b) {
 
 TEST(NvmeSmartLog, RoundTripsTheValuesOfEveryNvmeDriveInTheSharedData) {
   int drives = 0;
-  for (const auto& e : fs::recursive_directory_iterator(fs::path(FORESHOCK_SHARED_DATA) / "smart" /
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(FORESHOCK_TEST_DATA) / "smart" /
                                                         "smartctl-json")) {
     if (!e.is_regular_file() || e.path().extension() != ".json") continue;
     auto text = readFileBounded(e.path());

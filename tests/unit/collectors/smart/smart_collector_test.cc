@@ -32,7 +32,7 @@ TEST(SmartCollector, ReplaysTheSharedBlobsThroughTheRegistryFactory) {
   ctx.name = "smart";
   ctx.config = smartSection(*info);
   ctx.config.values["replay_dir"] =
-      (std::filesystem::path(FORESHOCK_SHARED_DATA) / "smart" / "ata-blobs").string();
+      (std::filesystem::path(FORESHOCK_TEST_DATA) / "smart" / "ata-blobs").string();
   auto c = info->factory(ctx);
   ASSERT_TRUE(c.ok()) << c.error().message;
   MetricSet out;

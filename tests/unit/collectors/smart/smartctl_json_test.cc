@@ -12,7 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kJsonDir = fs::path(FORESHOCK_SHARED_DATA) / "smart" / "smartctl-json";
+const fs::path kJsonDir = fs::path(FORESHOCK_TEST_DATA) / "smart" / "smartctl-json";
 
 Result<SmartctlOutcome> load(const std::string& rel) {
   auto text = readFileBounded(kJsonDir / rel);
@@ -59,7 +59,7 @@ TEST(JsonReader, RejectsNestingDeeperThanTheLimitWithoutRecursingForever) {
   EXPECT_NE(v.error().message.find("nesting deeper than 64"), std::string::npos);
 }
 
-// Every smartctl --json device report in the shared data parses; only the two exit-status
+// Every smartctl --json device report in tests/fixtures/data parses; only the two exit-status
 // cases (standby, missing device) and the drive without SMART are not readings.
 TEST(SmartctlJson, EveryDeviceReportInTheSharedDataParses) {
   int files = 0, readings = 0;
