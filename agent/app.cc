@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -453,6 +454,17 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
     return 3;
   }
   AgentConfig cfg = std::move(*load.config);
+  // check is read by a person: its stderr carries only warnings and errors unless
+  // --log.level asks for more (a config file's log.level is meant for the agent's journal,
+  // so it can make check quieter, never chattier).
+  {
+    auto configured = log::parseLevel(cfg.log.getString("level")).value_or(log::Level::Info);
+    if (cl.log_level) {
+      log::setLevel(log::parseLevel(*cl.log_level).value_or(log::Level::Warning));
+    } else {
+      log::setLevel(std::max(configured, log::Level::Warning));
+    }
+  }
   HealthEngine engine(healthOptions(cfg));
   ReportContext ctx;
   char host[256] = {0};

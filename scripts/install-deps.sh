@@ -6,7 +6,7 @@ mode="${1:-test}"
 export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs=(
-  build-essential cmake pkg-config ninja-build git
+  build-essential cmake pkg-config ninja-build git ccache
   prometheus-cpp-dev libcli11-dev libyaml-cpp-dev libmicrohttpd-dev zlib1g-dev libgnutls28-dev
   libsensors-dev libatasmart-dev libmnl-dev libcrypt-dev
   lm-sensors smartmontools
