@@ -74,10 +74,14 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
 
 std::vector<std::string> checkWebConfig(const AgentConfig& cfg) {
   if (!cfg.web.has("config_file")) return {};
-  if (auto wc = loadWebConfigFile(cfg.web.getString("config_file")); !wc) {
-    return {"web.config_file: " + wc.error().message};
+  auto wc = loadWebConfigFile(cfg.web.getString("config_file"));
+  if (wc) return {};
+  // One entry per problem: the loader joins them with newlines.
+  std::vector<std::string> errors;
+  for (const auto& line : split(wc.error().message, '\n')) {
+    if (!line.empty()) errors.push_back("web.config_file: " + line);
   }
-  return {};
+  return errors;
 }
 
 std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
@@ -388,7 +392,7 @@ int runCollect(const CommandLine& cl, const Registry& registry, const std::strin
     // The same findings the agent would export (history read-only, as in `check`), so a
     // textfile-collector setup sees foreshock_health_status too.
     HealthEngine engine(healthOptions(cfg));
-    if (auto bytes = readFileBounded(historyFile(cfg), 512u << 20)) {
+    if (auto bytes = readFileCapped(historyFile(cfg), kMaxHistoryFileBytes)) {
       if (auto parsed = HistoryStore::parse(*bytes, healthOptions(cfg).limits)) {
         engine.replaceHistory(std::move(*parsed));
       }
@@ -460,7 +464,14 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
   auto path = historyFile(cfg);
   // Read-only: check never writes the agent's state file (the running agent owns it); a
   // corrupt file is reported and left for the agent to move aside.
-  if (auto bytes = readFileBounded(path, 512u << 20)) {
+  std::error_code exists_ec;
+  bool history_exists = std::filesystem::exists(path, exists_ec);
+  auto bytes = history_exists ? readFileCapped(path, kMaxHistoryFileBytes)
+                              : Result<std::string>(makeError(path.string() + ": missing"));
+  if (history_exists && !bytes) {
+    ctx.notes.push_back("history unreadable: " + bytes.error().message +
+                        "; evaluated without history");
+  } else if (bytes) {
     auto parsed = HistoryStore::parse(*bytes, healthOptions(cfg).limits);
     if (parsed) {
       engine.replaceHistory(std::move(*parsed));
@@ -476,7 +487,7 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
   HealthResult result;
   if (!options.from_metrics.empty()) {
     for (const auto& file : options.from_metrics) {
-      auto text = readFileBounded(file, 64u << 20);
+      auto text = readFileCapped(file, kMaxFromMetricsFileBytes);
       if (!text) {
         std::fprintf(stderr, "foreshock: %s\n", text.error().message.c_str());
         return 3;

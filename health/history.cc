@@ -458,7 +458,7 @@ HistoryStore::LoadOutcome HistoryStore::load(const std::filesystem::path& path) 
     out.missing = true;
     return out;
   }
-  auto bytes = readFileBounded(path, 512u << 20);
+  auto bytes = readFileCapped(path, kMaxHistoryFileBytes);
   std::string error;
   if (!bytes) {
     error = bytes.error().message;

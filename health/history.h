@@ -4,6 +4,7 @@
 // day; nothing older than the retention is kept; entity and point counts are capped.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -15,6 +16,10 @@
 #include "core/result.h"
 
 namespace foreshock {
+
+// Largest history file the agent reads (checked with fstat before reading); a larger one is
+// rejected as a whole, never read in part.
+inline constexpr std::size_t kMaxHistoryFileBytes = std::size_t{512} << 20;
 
 // How a series' values relate over time; decides what "increase" means.
 enum class SeriesKind : std::uint8_t {

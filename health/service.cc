@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "core/file_util.h"
 #include "core/log.h"
 #include "core/metric_set.h"
 
@@ -12,6 +13,16 @@ HealthService::HealthService(HealthOptions options, std::filesystem::path state_
     : engine_(options), state_file_(std::move(state_file)), save_interval_(save_interval) {}
 
 void HealthService::start() {
+  // Nothing saves yet, so any .history.bin.XXXXXX here is left by a save that was interrupted
+  // (crash, SIGKILL, power loss) and can never be completed.
+  auto stale = removeStaleTempFiles(state_file_);
+  if (!stale.empty()) {
+    std::string names;
+    for (const auto& p : stale) names += (names.empty() ? "" : ", ") + p.filename().string();
+    log::warn("health", "removed " + std::to_string(stale.size()) +
+                            " temporary file(s) left by interrupted history saves in " +
+                            state_file_.parent_path().string() + ": " + names);
+  }
   auto outcome = engine_.load(state_file_);
   std::lock_guard<std::mutex> l(mu_);
   last_save_ = static_cast<double>(std::time(nullptr));

@@ -21,8 +21,10 @@ class HealthService {
   // state_file: e.g. /var/lib/foreshock/history.bin; save_interval in seconds.
   HealthService(HealthOptions options, std::filesystem::path state_file, double save_interval);
 
-  // Loads the history; a missing file is normal, a corrupt one is logged (with where it was
-  // moved) and the history starts empty.
+  // Removes temporary files left by interrupted saves (.history.bin.XXXXXX, ours only), then
+  // loads the history; a missing file is normal, a corrupt, oversized (over
+  // kMaxHistoryFileBytes, checked before reading) or non-regular one is logged (with where it
+  // was moved) and the history starts empty. Call before the first save.
   void start();
   // For Scheduler::setPostProcessor: evaluates the snapshot and returns the health families.
   std::vector<prometheus::MetricFamily> onSnapshot(const Snapshot& snap);

@@ -58,11 +58,11 @@ ReadFailure failureFromErrno(int err) {
 // One bounded read of the attribute file (at most 127 bytes: any hwmon value fits), with EINTR
 // retried. On an open or read error, the reason goes into `r` and nullopt comes back.
 std::optional<std::string> readAttributeDirect(const std::string& path, SubfeatureReading& r) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = openRegularFile(path);  // a FIFO or device in place of an attribute never blocks
   if (fd < 0) {
     int err = errno;
     r.failure = failureFromErrno(err);
-    r.error = path + ": " + std::strerror(err);
+    r.error = describeOpenError(path, err);
     return std::nullopt;
   }
   char buf[128];

@@ -171,7 +171,7 @@ class SensorsCollector final : public Collector {
     read_problems_.clear();
     std::vector<sensors::ConfFile> files;
     auto add = [&](const std::filesystem::path& p) {
-      auto text = readFileBounded(p, 1 << 20);
+      auto text = readFileCapped(p, 1 << 20);
       if (text) {
         files.push_back({p.string(), std::move(*text)});
       } else {
