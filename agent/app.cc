@@ -357,7 +357,10 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   }
   sched->stop();
   server->reset();
-  if (health) health->save();
+  if (health) {
+    health->stop();
+    health->save();
+  }
   log::info("agent", "stopped");
   return rc;
 }

@@ -124,6 +124,8 @@ class HistoryStore {
 
   // Writes atomically (temp file, fsync, rename) to path.
   Status save(const std::filesystem::path& path) const;
+  // Writes an encoding made by serialize() the same way (creating the directory first).
+  static Status writeEncoded(const std::filesystem::path& path, std::string_view bytes);
 
   struct LoadOutcome {
     bool loaded = false;         // a valid file was read

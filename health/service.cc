@@ -1,5 +1,7 @@
 #include "health/service.h"
 
+#include <pthread.h>
+
 #include <ctime>
 
 #include "core/file_util.h"
@@ -26,6 +28,7 @@ void HealthService::start() {
   auto outcome = engine_.load(state_file_);
   std::lock_guard<std::mutex> l(mu_);
   last_save_ = static_cast<double>(std::time(nullptr));
+  if (!saver_.joinable() && !stopping_) saver_ = std::thread([this] { saverLoop(); });
   if (outcome.loaded) {
     log::info("health", "history loaded from " + state_file_.string() + ": " +
                             std::to_string(engine_.entityCount()) + " entities, " +
@@ -42,7 +45,34 @@ void HealthService::start() {
   }
 }
 
+HealthService::~HealthService() {
+  stop();
+}
+
+void HealthService::stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (saver_.joinable()) saver_.join();
+}
+
+void HealthService::saverLoop() {
+  pthread_setname_np(pthread_self(), "fs-history");
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [this] { return stopping_ || save_requested_; });
+    if (stopping_) return;
+    save_requested_ = false;
+    l.unlock();
+    save();
+    l.lock();
+  }
+}
+
 void HealthService::save() {
+  std::lock_guard<std::mutex> sl(save_mu_);
   auto st = engine_.save(state_file_);
   std::lock_guard<std::mutex> l(mu_);
   last_save_ = static_cast<double>(std::time(nullptr));
@@ -57,12 +87,14 @@ void HealthService::save() {
 std::vector<prometheus::MetricFamily> HealthService::onSnapshot(const Snapshot& snap) {
   double now = snap.timestamp > 0 ? snap.timestamp : static_cast<double>(std::time(nullptr));
   auto result = engine_.process(observe(snap.families, now));
-  bool due = false;
   {
     std::lock_guard<std::mutex> l(mu_);
-    due = now - last_save_ >= save_interval_;
+    if (now - last_save_ >= save_interval_ && !save_requested_) {
+      last_save_ = now;  // requested; save() sets it again when written
+      save_requested_ = true;
+      cv_.notify_all();
+    }
   }
-  if (due) save();
   MetricSet set;
   HealthEngine::exportMetrics(result, set);
   std::lock_guard<std::mutex> l(mu_);
