@@ -201,6 +201,8 @@ TEST(HealthService, ATimedSaveRunsOnItsOwnThreadNotInsideOnSnapshot) {
   {
     HealthService service(HealthOptions{}, file, 1.0);
     service.start();
+    for (int i = 0; i < 100 && !threadNamed("fs-history"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // it names itself first thing
     EXPECT_TRUE(threadNamed("fs-history"));
     Snapshot snap;
     snap.timestamp = static_cast<double>(std::time(nullptr)) + 5;  // a save is due
