@@ -75,10 +75,14 @@ ConfigLoad loadEffectiveConfig(const CommandLine& cl, const Registry& registry) 
 
 std::vector<std::string> checkWebConfig(const AgentConfig& cfg) {
   if (!cfg.web.has("config_file")) return {};
-  if (auto wc = loadWebConfigFile(cfg.web.getString("config_file")); !wc) {
-    return {"web.config_file: " + wc.error().message};
+  auto wc = loadWebConfigFile(cfg.web.getString("config_file"));
+  if (wc) return {};
+  // One entry per problem: the loader joins them with newlines.
+  std::vector<std::string> errors;
+  for (const auto& line : split(wc.error().message, '\n')) {
+    if (!line.empty()) errors.push_back("web.config_file: " + line);
   }
-  return {};
+  return errors;
 }
 
 std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
@@ -215,6 +219,110 @@ void attachSystemd(Scheduler* sched, const SdNotifier* notifier, WatchdogPinger*
   });
 }
 
+// Routes each published snapshot through the health engine (when enabled).
+void attachHealth(Scheduler& sched, HealthService* health) {
+  if (health)
+    sched.setPostProcessor([health](const Snapshot& snap) { return health->onSnapshot(snap); });
+}
+
+// What `serve` runs with, and the SIGHUP reload that replaces it. The store, the HTTP server
+// and the health engine live for the whole run; a reload swaps the web settings and the
+// collectors (a new scheduler that adopts the old one's data).
+// Thread-safety: reload() runs on the signal thread only; ready() is called by HTTP threads
+// and reads the current scheduler under a mutex.
+class ServeReloader {
+ public:
+  struct Parts {
+    const CommandLine* cl = nullptr;
+    const Registry* registry = nullptr;
+    const SdNotifier* notifier = nullptr;
+    WatchdogPinger* pinger = nullptr;  // null without a systemd watchdog
+    SnapshotStore* store = nullptr;
+    HealthService* health = nullptr;  // null when the health engine is disabled
+  };
+
+  ServeReloader(Parts parts, AgentConfig cfg, std::unique_ptr<Scheduler> sched)
+      : p_(parts), cfg_(std::move(cfg)), sched_(std::move(sched)), current_(sched_.get()) {}
+
+  // Called once the server is up: the server to reconfigure and what it listens on.
+  void setServer(HttpServer* server, std::string listening) {
+    server_ = server;
+    listening_ = std::move(listening);
+  }
+
+  bool ready() {
+    std::lock_guard<std::mutex> l(mu_);
+    return current_->ready();
+  }
+
+  Scheduler& scheduler() { return *sched_; }
+
+  // SIGHUP: reads the configuration again. A main or web config with errors is rejected as a
+  // whole and the running one stays; otherwise the web settings are swapped in and the
+  // collectors replaced, their last data carried over.
+  void reload() {
+    log::info("agent", "SIGHUP: reloading configuration");
+    notifyOrLog(*p_.notifier, "RELOADING=1\nSTATUS=reloading configuration");
+    auto next = loadEffectiveConfig(*p_.cl, *p_.registry);
+    if (!next.config) {
+      for (const auto& e : next.errors) log::error("config", e);
+      reject();
+      return;
+    }
+    if (next.config->web.getStringList("listen_addresses") !=
+        cfg_.web.getStringList("listen_addresses")) {
+      log::warn("agent",
+                "web.listen_addresses changed; the new addresses take effect after a restart");
+    }
+    auto next_web = loadWeb(*next.config);
+    if (!next_web) {
+      log::error("web", next_web.error().message);
+      reject();
+      return;
+    }
+    if (auto st = server_->reloadWebConfig(*next_web); !st) {
+      log::error("web", st.error().message);
+    } else {
+      log::info("web", "web configuration reloaded: serving " + describeWeb(*next_web));
+    }
+    cfg_ = std::move(*next.config);
+    applyLogLevel(cfg_);
+    auto replacement =
+        std::make_unique<Scheduler>(buildCollectors(cfg_, *p_.registry, p_.cl->paths), p_.store);
+    replacement->adoptFrom(*sched_);
+    attachHealth(*replacement, p_.health);
+    sched_->stop();
+    // The new scheduler gets the watchdog; READY=1 follows right after it starts (its data
+    // carried over), not after its first collection.
+    attachSystemd(replacement.get(), p_.notifier, p_.pinger, "serving metrics on " + listening_);
+    replacement->setReadyHook(nullptr);
+    replacement->start();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      current_ = replacement.get();
+    }
+    sched_ = std::move(replacement);
+    log::info("agent", "configuration reloaded from " + cfg_.source);
+    notifyOrLog(*p_.notifier,
+                "READY=1\nSTATUS=configuration reloaded; serving metrics on " + listening_);
+  }
+
+ private:
+  void reject() {
+    log::error("agent", "new configuration rejected; the running configuration stays in effect");
+    notifyOrLog(*p_.notifier,
+                "READY=1\nSTATUS=new configuration rejected; serving on " + listening_);
+  }
+
+  Parts p_;
+  AgentConfig cfg_;
+  std::unique_ptr<Scheduler> sched_;
+  HttpServer* server_ = nullptr;
+  std::string listening_;
+  std::mutex mu_;
+  Scheduler* current_;  // guarded by mu_
+};
+
 }  // namespace
 
 int runServe(const CommandLine& cl, const Registry& registry) {
@@ -258,17 +366,7 @@ int runServe(const CommandLine& cl, const Registry& registry) {
         std::chrono::duration<double>(cfg.state.getDuration("save_interval")).count());
     health->start();
   }
-  auto attachHealth = [&](Scheduler& s) {
-    if (health)
-      s.setPostProcessor([h = health.get()](const Snapshot& snap) { return h->onSnapshot(snap); });
-  };
-  attachHealth(*sched);
-  Scheduler* current = sched.get();
-  std::mutex sched_mu;
-  auto ready = [&]() {
-    std::lock_guard<std::mutex> l(sched_mu);
-    return current->ready();
-  };
+  attachHealth(*sched, health.get());
   auto web = loadWeb(cfg);
   if (!web) {
     log::error("web", web.error().message);
@@ -276,7 +374,9 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   }
   HttpServerOptions web_options = webOptions(cfg);
   web_options.web = *web;
-  auto server = HttpServer::start(web_options, &store, ready);
+  ServeReloader serving({&cl, &registry, &notifier, pinger_ptr, &store, health.get()},
+                        std::move(cfg), std::move(sched));
+  auto server = HttpServer::start(web_options, &store, [&serving] { return serving.ready(); });
   if (!server) {
     log::error("web", server.error().message);
     return 1;
@@ -286,65 +386,17 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     log::info("web", "listening on " + a);
     listening += (listening.empty() ? "" : " ") + a;
   }
+  serving.setServer(server->get(), listening);
   notifyOrLog(notifier, "STATUS=first collection running; listening on " + listening);
-  attachSystemd(sched.get(), &notifier, pinger_ptr, "serving metrics on " + listening);
-  sched->start();
+  attachSystemd(&serving.scheduler(), &notifier, pinger_ptr, "serving metrics on " + listening);
+  serving.scheduler().start();
 
   int rc = 0;
   for (;;) {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      log::info("agent", "SIGHUP: reloading configuration");
-      notifyOrLog(notifier, "RELOADING=1\nSTATUS=reloading configuration");
-      auto next = loadEffectiveConfig(cl, registry);
-      if (!next.config) {
-        for (const auto& e : next.errors) log::error("config", e);
-        log::error("agent",
-                   "new configuration rejected; the running configuration stays in effect");
-        notifyOrLog(notifier,
-                    "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
-        continue;
-      }
-      if (next.config->web.getStringList("listen_addresses") !=
-          cfg.web.getStringList("listen_addresses")) {
-        log::warn("agent",
-                  "web.listen_addresses changed; the new addresses take effect after a restart");
-      }
-      auto next_web = loadWeb(*next.config);
-      if (!next_web) {
-        log::error("web", next_web.error().message);
-        log::error("agent",
-                   "new configuration rejected; the running configuration stays in effect");
-        notifyOrLog(notifier,
-                    "READY=1\nSTATUS=new configuration rejected; serving on " + listening);
-        continue;
-      }
-      if (auto st = (*server)->reloadWebConfig(*next_web); !st) {
-        log::error("web", st.error().message);
-      } else {
-        log::info("web", "web configuration reloaded: serving " + describeWeb(*next_web));
-      }
-      cfg = std::move(*next.config);
-      applyLogLevel(cfg);
-      auto replacement =
-          std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
-      replacement->adoptFrom(*sched);
-      attachHealth(*replacement);
-      sched->stop();
-      // The new scheduler gets the watchdog; READY=1 follows right after it starts (its data
-      // carried over), not after its first collection.
-      attachSystemd(replacement.get(), &notifier, pinger_ptr, "serving metrics on " + listening);
-      replacement->setReadyHook(nullptr);
-      replacement->start();
-      {
-        std::lock_guard<std::mutex> l(sched_mu);
-        current = replacement.get();
-      }
-      sched = std::move(replacement);
-      log::info("agent", "configuration reloaded from " + cfg.source);
-      notifyOrLog(notifier,
-                  "READY=1\nSTATUS=configuration reloaded; serving metrics on " + listening);
+      serving.reload();
       continue;
     }
     log::info("agent", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
@@ -352,9 +404,12 @@ int runServe(const CommandLine& cl, const Registry& registry) {
     notifyOrLog(notifier, "STOPPING=1\nSTATUS=shutting down");
     break;
   }
-  sched->stop();
+  serving.scheduler().stop();
   server->reset();
-  if (health) health->save();
+  if (health) {
+    health->stop();
+    health->save();
+  }
   log::info("agent", "stopped");
   return rc;
 }
@@ -389,7 +444,7 @@ int runCollect(const CommandLine& cl, const Registry& registry, const std::strin
     // The same findings the agent would export (history read-only, as in `check`), so a
     // textfile-collector setup sees foreshock_health_status too.
     HealthEngine engine(healthOptions(cfg));
-    if (auto bytes = readFileBounded(historyFile(cfg), 512u << 20)) {
+    if (auto bytes = readFileCapped(historyFile(cfg), kMaxHistoryFileBytes)) {
       if (auto parsed = HistoryStore::parse(*bytes, healthOptions(cfg).limits)) {
         engine.replaceHistory(std::move(*parsed));
       }
@@ -472,7 +527,14 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
   auto path = historyFile(cfg);
   // Read-only: check never writes the agent's state file (the running agent owns it); a
   // corrupt file is reported and left for the agent to move aside.
-  if (auto bytes = readFileBounded(path, 512u << 20)) {
+  std::error_code exists_ec;
+  bool history_exists = std::filesystem::exists(path, exists_ec);
+  auto bytes = history_exists ? readFileCapped(path, kMaxHistoryFileBytes)
+                              : Result<std::string>(makeError(path.string() + ": missing"));
+  if (history_exists && !bytes) {
+    ctx.notes.push_back("history unreadable: " + bytes.error().message +
+                        "; evaluated without history");
+  } else if (bytes) {
     auto parsed = HistoryStore::parse(*bytes, healthOptions(cfg).limits);
     if (parsed) {
       engine.replaceHistory(std::move(*parsed));
@@ -488,7 +550,7 @@ int runCheck(const CommandLine& cl, const Registry& registry, const CheckOptions
   HealthResult result;
   if (!options.from_metrics.empty()) {
     for (const auto& file : options.from_metrics) {
-      auto text = readFileBounded(file, 64u << 20);
+      auto text = readFileCapped(file, kMaxFromMetricsFileBytes);
       if (!text) {
         std::fprintf(stderr, "foreshock: %s\n", text.error().message.c_str());
         return 3;

@@ -2,6 +2,7 @@
 // subcommands. Only the agent knows collectors, health and exporters together.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,9 @@
 #include "core/host_paths.h"
 
 namespace foreshock {
+
+// Largest `check --from-metrics` file accepted; a larger one is an error naming the cap.
+inline constexpr std::size_t kMaxFromMetricsFileBytes = std::size_t{64} << 20;
 
 // Options that come from the command line and override the config file.
 struct CommandLine {

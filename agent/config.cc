@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -50,7 +52,7 @@ const std::vector<SectionSchema>& topLevelSchemas() {
        {
            opt::string("directory", "/var/lib/foreshock",
                        "State directory (history of the counters that predict failure)."),
-           opt::duration("save_interval", 5min, 10s, 24h,
+           opt::duration("save_interval", 5min, 1s, 24h,
                          "How often the history is written to disk (also written on shutdown)."),
        }},
       {"log",
@@ -117,6 +119,31 @@ std::string scalarText(const YAML::Node& n) {
 std::string got(const YAML::Node& n) {
   if (n.IsScalar()) return "got \"" + n.Scalar() + "\"";
   return "got " + scalarText(n);
+}
+
+// Reports every key that appears twice in one map, anywhere in the tree, as
+// "FILE:LINE: KEY: duplicate key (first on line N)": YAML keys are unique, and a second
+// `interval:` silently winning over the first hides a mistake.
+void checkDuplicateKeys(const Ctx& ctx, const YAML::Node& n, const std::string& path) {
+  if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i)
+      checkDuplicateKeys(ctx, n[i], path + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, int> first_line;
+  for (const auto& kv : n) {
+    std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    std::string key = path.empty() ? k : path + "." + k;
+    auto [it, fresh] = first_line.try_emplace(k, kv.first.Mark().line + 1);
+    if (!fresh) {
+      ctx.error(kv.first, key,
+                "duplicate key (first on line " + std::to_string(it->second) +
+                    "); each key may appear once");
+      continue;
+    }
+    checkDuplicateKeys(ctx, kv.second, key);
+  }
 }
 
 std::string knownKeys(const std::vector<OptionSpec>& specs) {
@@ -219,6 +246,10 @@ std::optional<ConfigValue> convert(const Ctx& ctx, const OptionSpec& spec, const
       auto v = parseDouble(n.Scalar());
       if (!v) {
         ctx.error(n, key, "expected a number, " + got(n));
+        return std::nullopt;
+      }
+      if (!std::isfinite(*v)) {
+        ctx.error(n, key, "expected a finite number, " + got(n));
         return std::nullopt;
       }
       if (!range(*v, n.Scalar())) return std::nullopt;
@@ -372,6 +403,7 @@ ConfigLoad parseConfig(const std::string& text, const std::string& source,
               "expected a map with keys collectors, web, state, log, health, " + got(root));
     return load;
   }
+  checkDuplicateKeys(ctx, root, "");
   std::string known = "collectors";
   for (const auto& s : topLevelSchemas()) known += ", " + s.name;
   for (const auto& kv : root) {
@@ -424,7 +456,7 @@ ConfigLoad parseConfig(const std::string& text, const std::string& source,
 }
 
 ConfigLoad loadConfigFile(const std::string& path, const Registry& registry) {
-  auto text = readFileBounded(path, 4 << 20);
+  auto text = readFileCapped(path, kMaxConfigFileBytes);
   if (!text) {
     ConfigLoad load;
     load.errors.push_back(text.error().message);

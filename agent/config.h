@@ -3,6 +3,7 @@
 // no file at all means the built-in defaults.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,9 @@
 #include "core/options.h"
 
 namespace foreshock {
+
+// Largest main configuration file accepted; a larger one is an error, never read in part.
+inline constexpr std::size_t kMaxConfigFileBytes = std::size_t{4} << 20;
 
 struct CollectorConfig {
   std::string name;

@@ -1,6 +1,8 @@
 // foreshock: hardware and network health agent. Command-line entry point.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "agent/app.h"
 #include "agent/config.h"
@@ -8,6 +10,18 @@
 #include "core/log.h"
 
 using namespace foreshock;
+
+namespace {
+// CLI11's Range lets NaN through (every comparison with it is false): numbers must be finite.
+const CLI::Validator kFinite(
+    [](std::string& s) -> std::string {
+      char* end = nullptr;
+      double v = std::strtod(s.c_str(), &end);
+      if (end == s.c_str() || !std::isfinite(v)) return "expected a finite number, got " + s;
+      return {};
+    },
+    "FINITE");
+}  // namespace
 
 int main(int argc, char** argv) {
   Registry registry = builtinRegistry();
@@ -85,6 +99,7 @@ int main(int argc, char** argv) {
       ->add_option("--timeout", check_opts.timeout_seconds,
                    "Upper bound on the whole run in seconds; past it the check prints UNKNOWN "
                    "and exits 3")
+      ->check(kFinite)
       ->capture_default_str();
   check
       ->add_option("--color", check_opts.color,
@@ -115,6 +130,7 @@ int main(int argc, char** argv) {
   replay
       ->add_option("--risk-threshold", replay_args.risk_threshold,
                    "Risk operating point (0..1) instead of the compiled one")
+      ->check(kFinite)
       ->check(CLI::Range(0.0, 1.0));
   replay->footer(
       "Output: CSV with header serial,failed,last_date,first_alarm_date,first_alarm_severity,"

@@ -116,10 +116,6 @@ void Scheduler::setReadyHook(std::function<void()> hook) {
   std::lock_guard<std::mutex> l(hook_mu_);
   ready_hook_ = std::move(hook);
 }
-void Scheduler::setPublishHook(std::function<void(const SnapshotPtr&)> hook) {
-  std::lock_guard<std::mutex> l(hook_mu_);
-  publish_hook_ = std::move(hook);
-}
 
 void Scheduler::setPostProcessor(PostProcessor hook) {
   std::lock_guard<std::mutex> l(hook_mu_);
@@ -442,17 +438,13 @@ void Scheduler::publish() {
       log::error("agent", std::string("snapshot post-processor failed: ") + e.what());
     }
   }
-  SnapshotPtr ptr = snap;
-  store_->store(ptr);
+  store_->store(snap);
 
-  std::function<void(const SnapshotPtr&)> phook;
   std::function<void()> rhook;
   {
     std::lock_guard<std::mutex> l(hook_mu_);
-    phook = publish_hook_;
     if (ready_.load() && !ready_fired_.exchange(true)) rhook = ready_hook_;
   }
-  if (phook) phook(ptr);
   if (rhook) rhook();
 }
 

@@ -71,12 +71,10 @@ class Scheduler {
   // True while every runner keeps its schedule: no collector that is idle is overdue by more
   // than its timeout plus a grace. A collector hung inside collect() past its deadline does not
   // count (the monitor contains it and reports it); a runner that stops picking up work does
-  // (e.g. blocked in a publish hook or a lock). Call after start(); fills `why` when false.
+  // (e.g. blocked in the post-processor or a lock). Call after start(); fills `why` when false.
   bool progressing(std::string* why = nullptr) const;
   // Called once, right after the first snapshot in which every collector has run.
   void setReadyHook(std::function<void()> hook);
-  // Called after each snapshot is published (e.g. the health engine).
-  void setPublishHook(std::function<void(const SnapshotPtr&)> hook);
   // Called inside each publish, before the snapshot becomes visible: returns families to
   // add to it (e.g. the health engine's findings), so /metrics serves collector data and
   // what was derived from it in one snapshot. Runs under the publish lock, one call at a time;
@@ -118,7 +116,6 @@ class Scheduler {
   std::mutex hook_mu_;
   std::function<void()> tick_hook_;
   std::function<void()> ready_hook_;
-  std::function<void(const SnapshotPtr&)> publish_hook_;
   PostProcessor post_processor_;
 };
 

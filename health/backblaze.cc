@@ -1,10 +1,13 @@
 #include "health/backblaze.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <unordered_map>
 
@@ -67,6 +70,19 @@ BackblazeParser::BackblazeParser(std::string source, BackblazeData* data)
   for (std::uint32_t i = 0; i < data_->models.size(); ++i) model_idx_[data_->models[i]] = i;
 }
 
+void BackblazeParser::malformed(const std::string& why) {
+  if (data_->skipped_lines++ < 5)
+    std::fprintf(stderr, "foreshock: %s:%llu: skipped: %s\n", source_.c_str(),
+                 static_cast<unsigned long long>(lineno_), why.c_str());
+}
+
+Status BackblazeParser::skipLine(const std::string& why) {
+  ++lineno_;
+  if (lineno_ == 1) return makeError(source_ + ":1: header line " + why);
+  malformed(why);
+  return Status::Ok();
+}
+
 Status BackblazeParser::line(std::string_view text) {
   ++lineno_;
   while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
@@ -108,9 +124,14 @@ Status BackblazeParser::line(std::string_view text) {
   auto day = parseIsoDay(col(c_date_));
   auto serial = col(c_serial_);
   if (!day || serial.empty()) {
-    if (data_->skipped_lines++ < 5)
-      std::fprintf(stderr, "foreshock: %s:%llu: skipped: malformed date or empty serial\n",
-                   source_.c_str(), static_cast<unsigned long long>(lineno_));
+    malformed("malformed date or empty serial");
+    return Status::Ok();
+  }
+  auto failure = trim(col(c_failure_));
+  if (failure != "0" && failure != "1") {
+    std::string shown(failure.substr(0, 40));
+    malformed("failure is \"" + shown + (failure.size() > 40 ? "...\"" : "\"") +
+              ", expected 0 or 1");
     return Status::Ok();
   }
   BackblazeRow r;
@@ -124,7 +145,7 @@ Status BackblazeParser::line(std::string_view text) {
   if (mnew) data_->models.emplace_back(model);
   r.model = mit->second;
   r.day = *day;
-  r.failure = trim(col(c_failure_)) == "1";
+  r.failure = failure == "1";
   for (int k = 0; k < 8; ++k) {
     auto v = parseDouble(trim(col(c_raw_[k])));
     r.raw[k] =
@@ -135,24 +156,42 @@ Status BackblazeParser::line(std::string_view text) {
 }
 
 Status readBackblazeCsv(const std::string& path, BackblazeData* data) {
-  gzFile f = gzopen(path.c_str(), "rb");  // reads plain files transparently too
-  if (f == nullptr) return makeError(path + ": cannot open");
+  // Regular files only (a FIFO would block gzopen forever); gzip or plain, read transparently.
+  int fd = openRegularFile(path);
+  if (fd < 0) return makeError(describeOpenError(path, errno));
+  gzFile f = gzdopen(fd, "rb");
+  if (f == nullptr) {
+    ::close(fd);
+    return makeError(path + ": cannot open");
+  }
   gzbuffer(f, 1 << 17);
   BackblazeParser parser(path, data);
+  // The line is kept only up to the cap; the rest of an over-long line is read and dropped in
+  // chunks, so memory stays bounded whatever the input.
+  const std::string too_long = "line longer than " + formatBytes(kMaxBackblazeLineBytes);
   std::string line;
-  std::vector<char> buf(1 << 16);
+  std::vector<char> buf(16 << 10);
   std::uint64_t lines = 0;
   for (;;) {
     line.clear();
     bool got = false;
+    bool overlong = false;
     while (gzgets(f, buf.data(), static_cast<int>(buf.size())) != nullptr) {
       got = true;
-      line.append(buf.data());
-      if (!line.empty() && line.back() == '\n') break;
+      std::size_t n = std::strlen(buf.data());
+      bool eol = n > 0 && buf[n - 1] == '\n';
+      std::size_t content = n - (eol ? 1 : 0);
+      if (!overlong && line.size() + content > kMaxBackblazeLineBytes + 1) {  // + a '\r'
+        overlong = true;
+        std::string().swap(line);
+      }
+      if (!overlong) line.append(buf.data(), n);
+      if (eol) break;
     }
     if (!got) break;
     ++lines;
-    if (auto st = parser.line(line); !st) {
+    auto st = overlong ? parser.skipLine(too_long) : parser.line(line);
+    if (!st) {
       gzclose(f);
       return st;
     }

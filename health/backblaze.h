@@ -3,6 +3,7 @@
 // alarm would first have fired.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -43,15 +44,24 @@ struct BackblazeData {
   std::uint64_t skipped_lines = 0;  // malformed rows (reported, not fatal)
 };
 
+// Longest CSV line read (a full-schema Backblaze line is under 3 KiB). A longer line is never
+// held in memory whole: it is skipped as malformed, named by file:line.
+inline constexpr std::size_t kMaxBackblazeLineBytes = 64 * 1024;
+
 // Pure, incremental parser of Backblaze CSV text (the I/O is readBackblazeCsv): the first
 // line is the header (either schema; columns found by name), every further line one
-// drive-day appended to *data. A malformed row is counted in skipped_lines (the first five are
-// named on stderr) and skipped; a header without serial_number, date or failure is an error.
+// drive-day appended to *data. A malformed row (bad date, empty serial, a failure value other
+// than 0 or 1, a line over kMaxBackblazeLineBytes) is counted in skipped_lines (the first five
+// are named on stderr as FILE:LINE: skipped: why) and skipped; a header without serial_number,
+// date or failure is an error.
 // Thread-safety: not thread-safe; one parser per file.
 class BackblazeParser {
  public:
   BackblazeParser(std::string source, BackblazeData* data);
   Status line(std::string_view text);  // trailing \r\n are ignored
+  // Counts the next line as malformed without its text (e.g. over the length cap); an error
+  // when it is the header line.
+  Status skipLine(const std::string& why);
 
  private:
   std::string source_;
@@ -61,6 +71,7 @@ class BackblazeParser {
   int c_raw_[8];
   std::unordered_map<std::string, std::uint32_t> serial_idx_, model_idx_;
   std::vector<std::string_view> cols_;
+  void malformed(const std::string& why);
 };
 
 // Reads one CSV (gzip or plain) with either the reduced or the full original header, appending

@@ -180,8 +180,14 @@ HistoryStore::LoadOutcome HealthEngine::load(const std::filesystem::path& path) 
 }
 
 Status HealthEngine::save(const std::filesystem::path& path) {
-  std::lock_guard<std::mutex> l(mu_);
-  return history_.save(path);
+  std::string bytes;
+  {
+    // Only the in-memory encoding holds the lock; the write and fsyncs run without it, so
+    // process() is never held up by the disk.
+    std::lock_guard<std::mutex> l(mu_);
+    bytes = history_.serialize();
+  }
+  return HistoryStore::writeEncoded(path, bytes);
 }
 
 void HealthEngine::replaceHistory(HistoryStore history) {

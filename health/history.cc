@@ -443,12 +443,16 @@ Result<HistoryStore> HistoryStore::parse(std::string_view bytes, HistoryLimits l
 }
 
 Status HistoryStore::save(const std::filesystem::path& path) const {
+  return writeEncoded(path, serialize());
+}
+
+Status HistoryStore::writeEncoded(const std::filesystem::path& path, std::string_view bytes) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec)
     return makeError(path.parent_path().string() +
                      ": cannot create state directory: " + ec.message());
-  return writeFileAtomic(path, serialize());
+  return writeFileAtomic(path, bytes);
 }
 
 HistoryStore::LoadOutcome HistoryStore::load(const std::filesystem::path& path) {
@@ -458,7 +462,7 @@ HistoryStore::LoadOutcome HistoryStore::load(const std::filesystem::path& path) 
     out.missing = true;
     return out;
   }
-  auto bytes = readFileBounded(path, 512u << 20);
+  auto bytes = readFileCapped(path, kMaxHistoryFileBytes);
   std::string error;
   if (!bytes) {
     error = bytes.error().message;

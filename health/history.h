@@ -4,6 +4,7 @@
 // day; nothing older than the retention is kept; entity and point counts are capped.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -15,6 +16,10 @@
 #include "core/result.h"
 
 namespace foreshock {
+
+// Largest history file the agent reads (checked with fstat before reading); a larger one is
+// rejected as a whole, never read in part.
+inline constexpr std::size_t kMaxHistoryFileBytes = std::size_t{512} << 20;
 
 // How a series' values relate over time; decides what "increase" means.
 enum class SeriesKind : std::uint8_t {
@@ -119,6 +124,8 @@ class HistoryStore {
 
   // Writes atomically (temp file, fsync, rename) to path.
   Status save(const std::filesystem::path& path) const;
+  // Writes an encoding made by serialize() the same way (creating the directory first).
+  static Status writeEncoded(const std::filesystem::path& path, std::string_view bytes);
 
   struct LoadOutcome {
     bool loaded = false;         // a valid file was read

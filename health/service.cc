@@ -1,7 +1,10 @@
 #include "health/service.h"
 
+#include <pthread.h>
+
 #include <ctime>
 
+#include "core/file_util.h"
 #include "core/log.h"
 #include "core/metric_set.h"
 
@@ -12,9 +15,20 @@ HealthService::HealthService(HealthOptions options, std::filesystem::path state_
     : engine_(options), state_file_(std::move(state_file)), save_interval_(save_interval) {}
 
 void HealthService::start() {
+  // Nothing saves yet, so any .history.bin.XXXXXX here is left by a save that was interrupted
+  // (crash, SIGKILL, power loss) and can never be completed.
+  auto stale = removeStaleTempFiles(state_file_);
+  if (!stale.empty()) {
+    std::string names;
+    for (const auto& p : stale) names += (names.empty() ? "" : ", ") + p.filename().string();
+    log::warn("health", "removed " + std::to_string(stale.size()) +
+                            " temporary file(s) left by interrupted history saves in " +
+                            state_file_.parent_path().string() + ": " + names);
+  }
   auto outcome = engine_.load(state_file_);
   std::lock_guard<std::mutex> l(mu_);
   last_save_ = static_cast<double>(std::time(nullptr));
+  if (!saver_.joinable() && !stopping_) saver_ = std::thread([this] { saverLoop(); });
   if (outcome.loaded) {
     log::info("health", "history loaded from " + state_file_.string() + ": " +
                             std::to_string(engine_.entityCount()) + " entities, " +
@@ -31,7 +45,34 @@ void HealthService::start() {
   }
 }
 
+HealthService::~HealthService() {
+  stop();
+}
+
+void HealthService::stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (saver_.joinable()) saver_.join();
+}
+
+void HealthService::saverLoop() {
+  pthread_setname_np(pthread_self(), "fs-history");
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [this] { return stopping_ || save_requested_; });
+    if (stopping_) return;
+    save_requested_ = false;
+    l.unlock();
+    save();
+    l.lock();
+  }
+}
+
 void HealthService::save() {
+  std::lock_guard<std::mutex> sl(save_mu_);
   auto st = engine_.save(state_file_);
   std::lock_guard<std::mutex> l(mu_);
   last_save_ = static_cast<double>(std::time(nullptr));
@@ -46,12 +87,14 @@ void HealthService::save() {
 std::vector<prometheus::MetricFamily> HealthService::onSnapshot(const Snapshot& snap) {
   double now = snap.timestamp > 0 ? snap.timestamp : static_cast<double>(std::time(nullptr));
   auto result = engine_.process(observe(snap.families, now));
-  bool due = false;
   {
     std::lock_guard<std::mutex> l(mu_);
-    due = now - last_save_ >= save_interval_;
+    if (now - last_save_ >= save_interval_ && !save_requested_) {
+      last_save_ = now;  // requested; save() sets it again when written
+      save_requested_ = true;
+      cv_.notify_all();
+    }
   }
-  if (due) save();
   MetricSet set;
   HealthEngine::exportMetrics(result, set);
   std::lock_guard<std::mutex> l(mu_);

@@ -89,7 +89,8 @@ Status inNamespace(const std::string& path, const std::function<Status()>& fn) {
   if (path.empty()) return fn();
   Status result = makeError(path + ": namespace thread did not run");
   std::thread t([&] {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO in place of the namespace file must not block this thread.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
       result = makeError("network namespace " + path + ": " + std::strerror(errno));
       return;

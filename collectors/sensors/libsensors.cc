@@ -55,6 +55,9 @@ ReadFailure failureFromErrno(int err) {
   }
 }
 
+// Deliberately a plain blocking open/read, not openRegularFile(): it runs on the sensors'
+// bounded worker (like libsensors' own fopen of the same file), which is what contains an
+// attribute whose read never returns; the integration test stands one in with a FIFO.
 // One bounded read of the attribute file (at most 127 bytes: any hwmon value fits), with EINTR
 // retried. On an open or read error, the reason goes into `r` and nullopt comes back.
 std::optional<std::string> readAttributeDirect(const std::string& path, SubfeatureReading& r) {

@@ -171,7 +171,13 @@ class SensorsCollector final : public Collector {
     read_problems_.clear();
     std::vector<sensors::ConfFile> files;
     auto add = [&](const std::filesystem::path& p) {
-      auto text = readFileBounded(p, 1 << 20);
+      // /dev/null is the usual way to say "no configuration" (as with sensors -c /dev/null); any
+      // other device, FIFO or socket is refused by readFileCapped, never read.
+      if (p == "/dev/null") {
+        files.push_back({p.string(), ""});
+        return;
+      }
+      auto text = readFileCapped(p, 1 << 20);
       if (text) {
         files.push_back({p.string(), std::move(*text)});
       } else {
@@ -461,8 +467,9 @@ CollectorInfo sensorsCollectorInfo() {
       opt::string("config_file", "",
                   "sensors.conf file to use instead of the system configuration (empty: "
                   "<rootfs>/etc/sensors3.conf, or sensors.conf, plus <rootfs>/etc/sensors.d/*, as "
-                  "libsensors itself does). Its label, compute and ignore statements apply; errors "
-                  "are logged with file and line and counted in foreshock_sensor_config_errors. A "
+                  "libsensors itself does; /dev/null: none). At most 1 MiB. Its label, compute and "
+                  "ignore statements apply; errors are logged with file and line and counted in "
+                  "foreshock_sensor_config_errors. A "
                   "changed file is picked up at the next cycle."),
       opt::regex("chip_include", ".*",
                  "Only chips whose name (e.g. coretemp-isa-0000) fully matches this regex."),

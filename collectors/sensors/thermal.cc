@@ -22,7 +22,7 @@ struct Attr {
 
 Attr readAttr(const std::filesystem::path& p) {
   Attr a;
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = openRegularFile(p);  // a FIFO or device in place of an attribute never blocks
   if (fd < 0) {
     a.err = errno;
     return a;

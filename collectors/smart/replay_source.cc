@@ -91,7 +91,7 @@ class ReplaySource final : public DeviceSource {
   ReadOutcome readSmart(const DiskIdentity& d, PowerCheckMode) override {
     ReadOutcome o;
     o.kind = ReadOutcome::Kind::kFailed;
-    auto text = readFileBounded(d.node, kMaxReplayFileBytes);
+    auto text = readFileCapped(d.node, kMaxReplayFileBytes);
     if (!text) {
       o.reason = "replay_file_unreadable";
       o.message = text.error().message;
@@ -163,7 +163,7 @@ class ReplaySource final : public DeviceSource {
     if (name.ends_with(".json")) {
       // A smartctl device report has both "smartctl" and "device"; `smartctl --scan` output
       // has "devices" and nvme-cli JSON has neither.
-      auto text = readFileBounded(p, kMaxReplayFileBytes);
+      auto text = readFileCapped(p, kMaxReplayFileBytes);
       if (text &&
           (text->find("\"smartctl\"") != std::string::npos ||
            text->find("\"device\"") != std::string::npos) &&

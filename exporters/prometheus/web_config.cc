@@ -5,8 +5,11 @@
 #include <gnutls/x509.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "core/file_util.h"
 #include "exporters/prometheus/gnutls_lazy.h"
@@ -24,6 +27,31 @@ struct Ctx {
     errors.push_back(where + ": " + key + ": " + msg);
   }
 };
+
+// Reports every key that appears twice in one map, anywhere in the tree ("FILE:LINE: KEY:
+// duplicate key (first on line N)"): YAML says keys are unique, and a second basic_auth_users
+// entry or cert_file must not silently replace the first.
+void checkDuplicateKeys(Ctx& ctx, const YAML::Node& n, const std::string& path) {
+  if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i)
+      checkDuplicateKeys(ctx, n[i], path + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, int> first_line;
+  for (const auto& kv : n) {
+    std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    std::string key = path.empty() ? k : path + "." + k;
+    auto [it, fresh] = first_line.try_emplace(k, kv.first.Mark().line + 1);
+    if (!fresh) {
+      ctx.error(kv.first, key,
+                "duplicate key (first on line " + std::to_string(it->second) +
+                    "); each key may appear once");
+      continue;
+    }
+    checkDuplicateKeys(ctx, kv.second, key);
+  }
+}
 
 std::optional<std::string> scalar(Ctx& ctx, const YAML::Node& n, const std::string& key) {
   if (!n.IsScalar()) {
@@ -147,8 +175,11 @@ Result<WebConfig> parseWebConfig(const std::string& text, const std::string& sou
                      ": expected a map with tls_server_config, http_server_config, "
                      "basic_auth_users");
   }
+  checkDuplicateKeys(ctx, root, "");
+  std::set<std::string> seen;
   for (const auto& kv : root) {
     std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    if (!seen.insert(k).second) continue;  // a duplicate, reported above
     const YAML::Node& v = kv.second;
     if (k == "tls_server_config") {
       parseTls(ctx, v, base_dir, cfg);
@@ -167,10 +198,11 @@ Result<WebConfig> parseWebConfig(const std::string& text, const std::string& sou
         }
         auto h = scalar(ctx, u.second, key);
         if (!h) continue;
-        if (!startsWith(*h, "$2a$") && !startsWith(*h, "$2b$") && !startsWith(*h, "$2y$")) {
+        if (auto problem = bcryptHashProblem(*h)) {
           ctx.error(u.second, key,
-                    "expected a bcrypt hash ($2a$, $2b$ or $2y$), e.g. from "
-                    "htpasswd -nBC 10 USER");
+                    *problem +
+                        "; expected a bcrypt hash ($2a$, $2b$ or $2y$, cost 04 to 31, 60 "
+                        "characters), e.g. from htpasswd -nBC 10 USER");
           continue;
         }
         cfg.basic_auth_users[user] = *h;
@@ -251,7 +283,7 @@ Status checkTlsMaterial(const TlsServerConfig& tls) {
 }  // namespace
 
 Result<WebConfig> loadWebConfigFile(const std::string& path) {
-  auto text = readFileBounded(path, 1 << 20);
+  auto text = readFileCapped(path, kMaxWebConfigFileBytes);
   if (!text) return makeError("web config file: " + text.error().message);
   std::string dir = std::filesystem::path(path).parent_path().string();
   auto cfg = parseWebConfig(*text, path, dir.empty() ? "." : dir);
@@ -263,7 +295,7 @@ Result<WebConfig> loadWebConfigFile(const std::string& path) {
   if (cfg->tls) {
     auto& t = *cfg->tls;
     auto read = [&](const std::string& file, const char* key, std::string* out) -> Status {
-      auto r = readFileBounded(file, 1 << 20);
+      auto r = readFileCapped(file, kMaxWebConfigFileBytes);
       if (!r) return makeError(path + ": tls_server_config." + key + ": " + r.error().message);
       *out = std::move(*r);
       return Status{};
@@ -302,6 +334,38 @@ int b64value(char c) {
   return -1;
 }
 }  // namespace
+
+std::optional<std::string> bcryptHashProblem(std::string_view hash) {
+  static constexpr std::string_view kAlphabet =
+      "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  if (!startsWith(hash, "$2a$") && !startsWith(hash, "$2b$") && !startsWith(hash, "$2y$"))
+    return std::string("not a bcrypt hash (it must start with $2a$, $2b$ or $2y$)");
+  if (hash.size() < 7 || hash[6] != '$' || !std::isdigit(static_cast<unsigned char>(hash[4])) ||
+      !std::isdigit(static_cast<unsigned char>(hash[5])))
+    return std::string("bcrypt hash has no two-digit cost after the prefix (e.g. $2y$10$)");
+  int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+  if (cost < 4 || cost > 31)
+    return "bcrypt cost " + std::string(hash.substr(4, 2)) + " is out of range (04 to 31)";
+  std::string_view rest = hash.substr(7);
+  if (rest.size() != 53)
+    return "bcrypt hash is " + std::to_string(hash.size()) +
+           " characters long, expected 60 (truncated or padded?)";
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (kAlphabet.find(rest[i]) == std::string_view::npos)
+      return "bcrypt hash has the character '" + std::string(1, rest[i]) + "' at position " +
+             std::to_string(i + 8) + ", outside the bcrypt alphabet [./A-Za-z0-9]";
+  }
+  // 22 salt characters carry 128 bits and 31 hash characters 184: the unused low bits of the
+  // last character of each are zero in anything bcrypt produced. Otherwise libxcrypt would
+  // rewrite the salt and no password could ever match.
+  if (kAlphabet.find(rest[21]) % 16 != 0)
+    return "bcrypt salt ends in '" + std::string(1, rest[21]) +
+           "', which bcrypt never produces (one of . O e u); no password would ever match";
+  if (kAlphabet.find(rest[52]) % 4 != 0)
+    return "bcrypt hash ends in '" + std::string(1, rest[52]) +
+           "', which bcrypt never produces; no password would ever match";
+  return std::nullopt;
+}
 
 std::optional<std::pair<std::string, std::string>> parseBasicAuthorization(
     std::string_view header) {

@@ -15,6 +15,7 @@
 // Unknown keys and unsupported settings are errors naming the file, line and key.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,10 @@
 #include "core/result.h"
 
 namespace foreshock {
+
+// Largest web config file (and TLS certificate, key or CA file) accepted; a larger one is an
+// error naming the file and this cap, so the file is rejected whole and auth never fails open.
+inline constexpr std::size_t kMaxWebConfigFileBytes = std::size_t{1} << 20;
 
 // exporter-toolkit's client_auth_type values (Go's tls.ClientAuthType names).
 enum class ClientAuth {
@@ -72,6 +77,12 @@ std::string gnutlsPriorities(const TlsServerConfig& tls);
 
 // "Basic dXNlcjpwYXNz" -> {"user", "pass"}; nullopt if not a well-formed Basic credential.
 std::optional<std::pair<std::string, std::string>> parseBasicAuthorization(std::string_view header);
+
+// Why `hash` cannot be a bcrypt hash that any password matches (prefix $2a$/$2b$/$2y$, cost
+// 04..31, 53 characters of the bcrypt alphabet, canonical salt and hash endings); nullopt when
+// it is well-formed. Checked at load, so a broken hash is an error naming the user instead of
+// a login that always fails.
+std::optional<std::string> bcryptHashProblem(std::string_view hash);
 
 // True if `password` matches the crypt(3) hash (bcrypt $2a$/$2b$/$2y$, through libxcrypt).
 // A malformed hash never matches.

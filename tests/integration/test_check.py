@@ -6,12 +6,15 @@ the input is the exposition they publish).
 - a clean host exits 0, with all four sections and no colour when not on a TTY;
 - the JSON report validates against docs/check-report.schema.json;
 - a corrupt history file and a malformed exposition are reported, never a crash;
-- an input that never arrives (a FIFO nobody writes, like a hung network mount) is cut off by
+- a FIFO given as input is refused at once, naming it (never opened for reading, so never a
+  hang);
+- a collection that never finishes (a disk whose smartctl never answers) is cut off by
   --timeout: UNKNOWN and exit 3 at the bound, not a check that hangs its monitoring system.
 """
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -152,16 +155,53 @@ open(empty, "w").close()
 p = run(check_cmd("--from-metrics", empty), check_rc=False)
 check(p.returncode == 3, f"no data: expected 3, got {p.returncode}")
 
-# 6. --timeout bounds the whole run.
+# 6. A FIFO given as input (nobody writes it) is refused at once, naming it: not a hang.
 fifo = os.path.join(tmp, "never.prom")
 os.mkfifo(fifo)
+p = subprocess.run(check_cmd("--from-metrics", fifo), capture_output=True, text=True, timeout=20)
+check(p.returncode == 3 and f"{fifo}: not a regular file (a FIFO)" in p.stderr,
+      f"a FIFO input: expected exit 3 naming it, got {p.returncode}\n{p.stderr}")
+
+# 7. --timeout bounds the whole run: a disk whose smartctl never answers (a stub that sleeps,
+# like a hung device) holds the collection past the bound; UNKNOWN and exit 3 at the bound.
+stub = os.path.join(tmp, "smartctl")
+pids = os.path.join(tmp, "smartctl.pids")
+with open(stub, "w") as f:
+    f.write(f"#!/bin/sh\necho $$ >> {pids}\nexec sleep 30\n")
+os.chmod(stub, 0o755)
+hung_config = os.path.join(tmp, "hung.yml")
+with open(hung_config, "w") as f:
+    f.write(f"""state:
+  directory: {state}
+collectors:
+  netdev: {{enabled: false}}
+  sensors: {{enabled: false}}
+  probe: {{enabled: false}}
+  lldp: {{enabled: false}}
+  smart:
+    smartctl_path: {stub}
+    include: "^sdz$"
+    timeout: 120s
+    read_timeout: 100s
+    smartctl_timeout: 90s
+    devices:
+      - {{device: sdz, backend: smartctl, node: /dev/null}}
+""")
 start = time.monotonic()
 try:
-    p = subprocess.run(check_cmd("--timeout", "2", "--from-metrics", fifo), capture_output=True,
-                       text=True, timeout=20)
+    p = subprocess.run([BIN, "--config", hung_config, "check", "--timeout", "2"],
+                       capture_output=True, text=True, timeout=20)
 except subprocess.TimeoutExpired:
     check(False, "check --timeout 2 was still running after 20 s")
+finally:
+    time.sleep(0.2)
+    for pid in (open(pids).read().split() if os.path.exists(pids) else []):
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 took = time.monotonic() - start
+check(os.path.exists(pids), "the stub smartctl never ran: the hang was not reproduced")
 check(p.returncode == 3, f"timed-out check: expected exit 3, got {p.returncode}\n{p.stdout}{p.stderr}")
 check(p.stdout.startswith("UNKNOWN: foreshock check did not finish within 2 seconds"),
       f"timed-out check output: {p.stdout!r}")

@@ -1,6 +1,10 @@
 #include "agent/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace foreshock {
 namespace {
@@ -201,6 +205,53 @@ TEST(Config, ReportsEveryErrorNotJustTheFirst) {
   auto errs =
       errorsOf("collectors:\n  alpha:\n    workers: 0\n    mode: deep\nlog:\n  level: loud\n");
   EXPECT_EQ(errs.size(), 3u);
+}
+
+TEST(Config, NanAndInfinityAreNotNumbersInRange) {
+  // Every comparison with NaN is false, so a range check alone lets it through.
+  for (const char* v : {"nan", "NaN", "inf", "-inf", "infinity"}) {
+    EXPECT_EQ(errorsOf(std::string("health:\n  disk_risk_warning: ") + v + "\n"),
+              std::vector<std::string>{std::string("f.yml:2: health.disk_risk_warning: expected a "
+                                                   "finite number, got \"") +
+                                       v + "\""})
+        << v;
+  }
+  auto ok = parseConfig("health:\n  disk_risk_warning: 0.25\n", "f.yml", testRegistry());
+  ASSERT_TRUE(ok.config.has_value());
+  EXPECT_EQ(ok.config->health.getDouble("disk_risk_warning"), 0.25);
+}
+
+TEST(Config, DuplicateKeysAreErrorsNamingBothLines) {
+  EXPECT_EQ(errorsOf("collectors:\n  alpha:\n    interval: 10s\n    interval: 20s\n"),
+            std::vector<std::string>{"f.yml:4: collectors.alpha.interval: duplicate key (first on "
+                                     "line 3); each key may appear once"});
+  EXPECT_EQ(errorsOf("log:\n  level: info\nlog:\n  level: debug\n"),
+            std::vector<std::string>{
+                "f.yml:3: log: duplicate key (first on line 1); each key may appear once"});
+  EXPECT_EQ(errorsOf("collectors:\n  alpha:\n    targets:\n      - address: 10.0.0.1\n"
+                     "        address: 10.0.0.2\n"),
+            std::vector<std::string>{"f.yml:5: collectors.alpha.targets[0].address: duplicate key "
+                                     "(first on line 4); each key may appear once"});
+}
+
+TEST(Config, AFileOverTheFourMebibyteCapIsAnErrorNotATruncatedRead) {
+  // The bad key sits past the cap: a truncated read would call this file valid.
+  auto path = std::filesystem::temp_directory_path() /
+              ("foreshock-config-cap-" + std::to_string(::getpid()) + ".yml");
+  {
+    std::ofstream f(path);
+    f << "log:\n  level: info\n";
+    std::string comment = "# " + std::string(1000, 'x') + "\n";
+    while (static_cast<std::size_t>(f.tellp()) <= kMaxConfigFileBytes) f << comment;
+    f << "bogus_key: 1\n";
+  }
+  auto load = loadConfigFile(path.string(), testRegistry());
+  ASSERT_FALSE(load.config);
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_NE(load.errors[0].find(path.string() + ": file is 4.0 MiB"), std::string::npos)
+      << load.errors[0];
+  EXPECT_NE(load.errors[0].find("over the 4 MiB limit"), std::string::npos) << load.errors[0];
+  std::filesystem::remove(path);
 }
 
 TEST(Config, MissingFileIsAnErrorNamingIt) {

@@ -1,6 +1,7 @@
 #include "agent/scheduler.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -55,6 +56,21 @@ class HangingCollector : public Collector {
     return Status::Ok();
   }
   std::shared_ptr<Gate> gate_;
+};
+
+// Blocks in a real read(2) on a pipe nobody writes to, like a read of a FIFO or of a hung NFS
+// file: no condition variable to wake it, only the writer closing the pipe ends it.
+class BlockedInReadCollector : public Collector {
+ public:
+  explicit BlockedInReadCollector(int fd) : fd_(fd) {}
+  Status collect(MetricSet&) override {
+    char c;
+    entered_ = true;
+    (void)::read(fd_, &c, 1);
+    return Status::Ok();
+  }
+  int fd_;
+  std::atomic<bool> entered_{false};
 };
 
 // Succeeds on the first run, then fails: its first data must stay, marked stale.
@@ -253,6 +269,35 @@ TEST_F(SchedulerTest, AdoptedDataSurvivesAReloadUntilTheNewRun) {
   b.runOnce();
   EXPECT_EQ(valueOf(*store.load(), "test_flaky_value"), 42);
   EXPECT_EQ(valueOf(*store.load(), "foreshock_collector_stale", {{"collector", "flaky"}}), 1);
+}
+
+TEST_F(SchedulerTest, StopReturnsWithinASecondWhileACollectorIsBlockedInARead) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  auto blocked = std::make_unique<BlockedInReadCollector>(fds[0]);
+  auto* b = blocked.get();
+  std::vector<ScheduledCollector> cs;
+  cs.push_back(sc("reader", std::move(blocked), 200ms));
+  cs.push_back(sc("good", std::make_unique<GoodCollector>()));
+  SnapshotStore store;
+  Scheduler s(std::move(cs), &store);
+  s.start();
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline && !b->entered_)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(b->entered_);
+  std::this_thread::sleep_for(300ms);  // past its deadline: contained, still blocked
+  auto t0 = std::chrono::steady_clock::now();
+  s.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  bool abandoned = false;
+  for (const auto& l : lines())
+    abandoned |=
+        l.find("collector still running at shutdown; abandoning its thread") != std::string::npos;
+  EXPECT_TRUE(abandoned);
+  ::close(fds[1]);  // the read returns 0; the abandoned thread finishes on its own
+  std::this_thread::sleep_for(100ms);
+  ::close(fds[0]);
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/file_util.h"
 #include "health/engine.h"
 #include "health/history.h"
+#include "health/service.h"
 
 namespace foreshock {
 namespace {
@@ -181,6 +183,67 @@ TEST(HistoryStore, EntityCapDropsTheLeastRecentlySeen) {
   EXPECT_EQ(h.entityCount(), 3u);
   EXPECT_EQ(h.find("probe", "t0"), nullptr);
   EXPECT_NE(h.find("probe", "t4"), nullptr);
+}
+
+bool threadNamed(const std::string& name) {
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(t.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c == name) return true;
+  }
+  return false;
+}
+
+TEST(HealthService, ATimedSaveRunsOnItsOwnThreadNotInsideOnSnapshot) {
+  auto dir = tempDir("saver");
+  auto file = dir / "history.bin";
+  {
+    HealthService service(HealthOptions{}, file, 1.0);
+    service.start();
+    for (int i = 0; i < 100 && !threadNamed("fs-history"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // it names itself first thing
+    EXPECT_TRUE(threadNamed("fs-history"));
+    Snapshot snap;
+    snap.timestamp = static_cast<double>(std::time(nullptr)) + 5;  // a save is due
+    service.onSnapshot(snap);
+    for (int i = 0; i < 500 && !std::filesystem::exists(file); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_TRUE(std::filesystem::exists(file)) << "the saver thread wrote the history";
+    service.stop();
+    EXPECT_FALSE(threadNamed("fs-history"));
+    std::filesystem::remove(file);
+    service.save();  // the shutdown save still writes, on the caller's thread
+    EXPECT_TRUE(std::filesystem::exists(file));
+  }
+  EXPECT_TRUE(removeStaleTempFiles(file).empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HealthService, StartRemovesTempFilesOfInterruptedSavesOnly) {
+  auto dir = tempDir("stale");
+  { std::ofstream(dir / ".history.bin.k1LLed") << "half a save"; }
+  { std::ofstream(dir / "notes.txt") << "operator's"; }
+  HealthService service(HealthOptions{}, dir / "history.bin", 300);
+  service.start();
+  EXPECT_FALSE(std::filesystem::exists(dir / ".history.bin.k1LLed"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "notes.txt"));
+  service.stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HistoryStore, AHistoryFileOverItsCapIsRejectedBySizeAndMovedAside) {
+  auto dir = tempDir("huge");
+  { std::ofstream(dir / "history.bin") << "x"; }
+  std::filesystem::resize_file(dir / "history.bin", std::uintmax_t{2} << 30);  // sparse
+  HistoryStore h;
+  auto outcome = h.load(dir / "history.bin");
+  EXPECT_FALSE(outcome.loaded);
+  EXPECT_NE(outcome.error.find("file is 2 GiB (2147483648 bytes), over the 512 MiB limit"),
+            std::string::npos)
+      << outcome.error;
+  EXPECT_FALSE(outcome.moved_aside_to.empty());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HistoryStore, ClockSteppingBackDoesNotReorderPoints) {
