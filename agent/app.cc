@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "agent/sd_notify.h"
+#include "collectors/lldp/neighbor_table.h"
 #include "core/file_util.h"
 #include "core/log.h"
 #include "exporters/prometheus/exposition.h"
@@ -81,8 +82,10 @@ std::vector<std::string> checkWebConfig(const AgentConfig& cfg) {
 }
 
 std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
-                                                const HostPaths& paths) {
+                                                const HostPaths& paths,
+                                                std::shared_ptr<NeighborTable> neighbors) {
   std::vector<ScheduledCollector> out;
+  if (!neighbors) neighbors = std::make_shared<NeighborTable>();
   for (const auto& cc : cfg.collectors) {
     if (!cc.enabled) continue;
     const CollectorInfo* info = registry.find(cc.name);
@@ -91,6 +94,7 @@ std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Re
     ctx.name = cc.name;
     ctx.paths = paths;
     ctx.config = cc.section;
+    ctx.neighbors = neighbors;
     ScheduledCollector sc;
     sc.name = cc.name;
     sc.interval = cc.interval;
@@ -247,7 +251,10 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   WatchdogPinger* pinger_ptr = pinger ? &*pinger : nullptr;
 
   SnapshotStore store;
-  auto sched = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
+  // Neighbours heard so far survive a reload (the switch re-announces only every 30 s).
+  const auto neighbors = std::make_shared<NeighborTable>();
+  auto sched =
+      std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths, neighbors), &store);
   // The health engine lives across config reloads (its history must not be lost); its
   // options are read once at start.
   std::unique_ptr<HealthService> health;
@@ -327,7 +334,7 @@ int runServe(const CommandLine& cl, const Registry& registry) {
       cfg = std::move(*next.config);
       applyLogLevel(cfg);
       auto replacement =
-          std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
+          std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths, neighbors), &store);
       replacement->adoptFrom(*sched);
       attachHealth(*replacement);
       sched->stop();

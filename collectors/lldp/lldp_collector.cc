@@ -142,7 +142,8 @@ class LldpCollector final : public Collector {
         include_(ctx.config.getString("include"), std::regex::extended),
         exclude_(ctx.config.getString("exclude"), std::regex::extended),
         cdp_(ctx.config.getBool("cdp")),
-        clock_(ctx.clock) {
+        clock_(ctx.clock),
+        table_(ctx.neighbors ? ctx.neighbors : std::make_shared<NeighborTable>()) {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     thread_ = std::thread([this] { run(); });
   }
@@ -158,7 +159,7 @@ class LldpCollector final : public Collector {
   }
 
   Status collect(MetricSet& out) override {
-    auto& table = NeighborTable::global();
+    auto& table = *table_;
     table.expire(std::chrono::steady_clock::now());
     const auto now = std::chrono::steady_clock::now();
     std::map<std::string, std::size_t> counts;
@@ -266,7 +267,7 @@ class LldpCollector final : public Collector {
       }
       log::info(kComponent, "interface " + it->first + " is gone; stopped listening on it");
       if (it->second.fd >= 0) ::close(it->second.fd);
-      NeighborTable::global().removeInterface(it->first);
+      table_->removeInterface(it->first);
       it = listeners_.erase(it);
     }
     for (const auto& name : names) {
@@ -329,8 +330,7 @@ class LldpCollector final : public Collector {
       } else {
         ++l.lldp_frames;
       }
-      if (NeighborTable::global().update(l.name, *r, std::chrono::steady_clock::now(),
-                                         clock_->wallSeconds())) {
+      if (table_->update(l.name, *r, std::chrono::steady_clock::now(), clock_->wallSeconds())) {
         log::info(kComponent, "neighbour on " + l.name + ": " + r->system_name + " port " +
                                   r->port_id + " (" + r->protocol + ", ttl " +
                                   std::to_string(r->ttl_seconds) + "s)");
@@ -363,7 +363,7 @@ class LldpCollector final : public Collector {
         std::this_thread::sleep_for(std::chrono::seconds(1));
         continue;
       }
-      NeighborTable::global().expire(std::chrono::steady_clock::now());
+      table_->expire(std::chrono::steady_clock::now());
       if (rc <= 0) continue;
       std::lock_guard<std::mutex> lock(mu_);
       for (std::size_t i = 1; i < fds.size(); ++i) {
@@ -379,6 +379,7 @@ class LldpCollector final : public Collector {
   std::regex exclude_;
   bool cdp_;
   const Clock* clock_;
+  std::shared_ptr<NeighborTable> table_;
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::mutex mu_;

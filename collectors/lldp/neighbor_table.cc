@@ -12,11 +12,6 @@ bool sameAddresses(const LldpNeighbor& a, const LldpNeighbor& b) {
 }
 }  // namespace
 
-NeighborTable& NeighborTable::global() {
-  static NeighborTable table;
-  return table;
-}
-
 bool NeighborTable::update(const std::string& interface, const LldpNeighbor& n,
                            std::chrono::steady_clock::time_point now, double wall) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -1,7 +1,6 @@
-// The process-wide table of link-layer neighbours: the lldp collector writes what it hears,
-// the probe collector reads the management addresses the switch advertises and probes them.
-// Both live in collectors/, so they share this table directly (collectors never include the
-// agent, health or exporters layers).
+// The table of link-layer neighbours: the lldp collector writes what it hears, the probe
+// collector reads the management addresses the switch advertises and probes them. The agent
+// owns one table and passes it to both through CollectorContext::neighbors.
 #pragma once
 
 #include <chrono>
@@ -39,9 +38,6 @@ struct NeighborManagementAddress {
 // Thread-safety: every method is safe to call from any thread (one internal mutex).
 class NeighborTable {
  public:
-  // The table shared by every collector of this process.
-  static NeighborTable& global();
-
   // Records a decoded frame heard on `interface` at `now` / `wall` (Unix seconds). Returns
   // true when this counted as a change.
   bool update(const std::string& interface, const LldpNeighbor& n,

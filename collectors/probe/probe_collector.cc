@@ -245,6 +245,7 @@ CollectorInfo probeCollectorInfo() {
   info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
     auto opts = proberOptionsFromConfig(ctx.config, ctx.paths);
     if (!opts) return opts.error();
+    opts->neighbors = ctx.neighbors;
     Duration wait = std::chrono::milliseconds(1500);
     if (ctx.config.has("timeout")) wait = std::min(wait, ctx.config.getDuration("timeout") / 2);
     return std::unique_ptr<Collector>(std::make_unique<ProbeCollector>(std::move(*opts), wait));

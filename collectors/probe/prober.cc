@@ -419,8 +419,8 @@ struct Prober::Impl {
         }
       }
     }
-    if (opts.lldp_management) {
-      for (const auto& m : NeighborTable::global().managementAddresses()) {
+    if (opts.lldp_management && opts.neighbors) {
+      for (const auto& m : opts.neighbors->managementAddresses()) {
         auto ip = parseIpAddress(m.address.address);
         if (!ip) continue;
         if (isLinkLocal(*ip)) ip->scope = ::if_nametoindex(m.interface.c_str());
@@ -820,8 +820,9 @@ struct Prober::Impl {
     std::int64_t refresh_at = monoNs();
     while (!stop.load()) {
       std::int64_t now = monoNs();
-      if (now >= refresh_at || NeighborTable::global().generation() != lldp_generation) {
-        lldp_generation = NeighborTable::global().generation();
+      const std::uint64_t generation = opts.neighbors ? opts.neighbors->generation() : 0;
+      if (now >= refresh_at || generation != lldp_generation) {
+        lldp_generation = generation;
         refreshTargets(now);
         refresh_at = now + toNs(kRefreshEvery);
       }

@@ -29,6 +29,8 @@
 
 namespace foreshock {
 
+class NeighborTable;
+
 // kNdp: IPv6 neighbour discovery (Neighbor Solicitation/Advertisement), ARP's IPv6 twin.
 enum class ProbeKind { kIcmp, kTcp, kArp, kNdp };
 const char* probeKindName(ProbeKind k);
@@ -55,6 +57,8 @@ struct ProberOptions {
   Duration timeout{std::chrono::seconds(2)};
   std::size_t max_targets = 4096;
   std::filesystem::path ping_group_range;  // <procfs>/sys/net/ipv4/ping_group_range
+  // Where LLDP management addresses come from (the agent's table); null: none.
+  std::shared_ptr<const NeighborTable> neighbors;
 };
 
 // What collect() sees of one target.
