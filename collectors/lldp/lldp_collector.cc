@@ -26,14 +26,13 @@
 namespace foreshock {
 
 std::vector<std::string> selectLldpInterfaces(const std::filesystem::path& class_net,
-                                              const std::regex& include,
-                                              const std::regex& exclude) {
+                                              const NameFilter& names) {
   std::vector<std::string> out;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(class_net, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!std::regex_search(name, include) || std::regex_search(name, exclude)) continue;
+    if (!names.accepts(name)) continue;
     auto type = readAttribute(it->path() / "type");
     if (!type || *type != "1") continue;  // ARPHRD_ETHER only (not lo, tun, ip tunnels)
     std::error_code ec2;
@@ -137,10 +136,9 @@ int openListener(const std::string& ifname, int ifindex, std::string* error, std
 // guarded by mu_ and copied by collect().
 class LldpCollector final : public Collector {
  public:
-  explicit LldpCollector(const CollectorContext& ctx)
+  LldpCollector(const CollectorContext& ctx, NameFilter names)
       : class_net_(ctx.paths.sys("class/net")),
-        include_(ctx.config.getString("include"), std::regex::extended),
-        exclude_(ctx.config.getString("exclude"), std::regex::extended),
+        names_(std::move(names)),
         cdp_(ctx.config.getBool("cdp")),
         clock_(ctx.clock),
         table_(ctx.neighbors ? ctx.neighbors : std::make_shared<NeighborTable>()) {
@@ -256,7 +254,7 @@ class LldpCollector final : public Collector {
 
  private:
   void rescan() {
-    auto names = selectLldpInterfaces(class_net_, include_, exclude_);
+    auto names = selectLldpInterfaces(class_net_, names_);
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       const bool keep = std::find(names.begin(), names.end(), it->first) != names.end() &&
@@ -375,8 +373,7 @@ class LldpCollector final : public Collector {
   }
 
   std::filesystem::path class_net_;
-  std::regex include_;
-  std::regex exclude_;
+  NameFilter names_;  // include / exclude
   bool cdp_;
   const Clock* clock_;
   std::shared_ptr<NeighborTable> table_;
@@ -398,21 +395,18 @@ CollectorInfo lldpCollectorInfo() {
   info.default_timeout = std::chrono::seconds(2);
   info.options = {
       opt::regex("include", ".*",
-                 "Listen on interfaces whose name matches (POSIX extended regex, unanchored)."),
+                 "Listen on interfaces whose name fully matches this regex (e.g. \"eth.*\"; "
+                 "empty: none)."),
       opt::regex("exclude",
-                 "^(lo|veth.*|docker.*|virbr.*|vnet.*|br-.*|cali.*|flannel.*|cni.*|tap.*|tun.*)$",
-                 "Never listen on interfaces whose name matches (virtual links by default)."),
+                 "lo|veth.*|docker.*|virbr.*|vnet.*|br-.*|cali.*|flannel.*|cni.*|tap.*|tun.*",
+                 "Never listen on interfaces whose name fully matches this regex (virtual links "
+                 "by default)."),
       opt::boolean("cdp", true, "Also decode Cisco Discovery Protocol frames (fallback source)."),
   };
   info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
-    for (const char* key : {"include", "exclude"}) {
-      try {
-        std::regex re(ctx.config.getString(key), std::regex::extended);
-      } catch (const std::regex_error& e) {
-        return makeError(ctx.config.path + "." + key + ": invalid regular expression: " + e.what());
-      }
-    }
-    return std::unique_ptr<Collector>(std::make_unique<LldpCollector>(ctx));
+    auto names = NameFilter::fromConfig(ctx.config);
+    if (!names) return names.error();
+    return std::unique_ptr<Collector>(std::make_unique<LldpCollector>(ctx, std::move(*names)));
   };
   return info;
 }
