@@ -49,6 +49,8 @@ namespace {
 constexpr const char* kComponent = "lldp";
 constexpr auto kRescanEvery = std::chrono::seconds(10);
 constexpr auto kWarnEvery = std::chrono::minutes(5);
+constexpr auto kNeighbourLogWindow = std::chrono::minutes(1);
+constexpr int kNeighbourLogBurst = 10;
 
 // Accepts LLDP (ethertype 0x88cc) and CDP (802.3 length field, LLC AA-AA-03, SNAP OUI
 // 00-00-0C, protocol 0x2000); drops everything else in the kernel, so a busy link costs
@@ -75,6 +77,13 @@ struct Listener {
   std::uint64_t cdp_frames = 0;
   std::uint64_t invalid_frames = 0;
   std::chrono::steady_clock::time_point last_warn{};
+  // Rate limits of the log lines a neighbour can provoke: "table full" (one line per
+  // kWarnEvery, with the count dropped since) and "neighbour on ..." (kNeighbourLogBurst
+  // lines per kNeighbourLogWindow, then one line saying the rest are not logged).
+  std::chrono::steady_clock::time_point last_full_warn{};
+  std::uint64_t dropped_since_warn = 0;
+  std::chrono::steady_clock::time_point neighbour_log_window{};
+  int neighbour_logs = 0;
 };
 
 std::string errnoText(int e) {
@@ -142,6 +151,8 @@ class LldpCollector final : public Collector {
         cdp_(ctx.config.getBool("cdp")),
         clock_(ctx.clock),
         table_(ctx.neighbors ? ctx.neighbors : std::make_shared<NeighborTable>()) {
+    table_->setLimits({static_cast<std::size_t>(ctx.config.getInt("max_neighbors_per_interface")),
+                       static_cast<std::size_t>(ctx.config.getInt("max_neighbors"))});
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     thread_ = std::thread([this] { run(); });
   }
@@ -241,6 +252,21 @@ class LldpCollector final : public Collector {
       out.gauge("foreshock_lldp_neighbors", "Neighbours currently known on the interface.",
                 {{"interface", iface}}, static_cast<double>(c));
     }
+    const auto dropped = table.droppedByInterface();
+    for (const auto& [iface, _] : counts) {
+      auto d = dropped.find(iface);
+      const auto by_interface = d == dropped.end() ? 0 : d->second.interface_limit;
+      const auto by_table = d == dropped.end() ? 0 : d->second.table_limit;
+      out.counter("foreshock_lldp_neighbors_dropped_total",
+                  "New neighbours not recorded because the table was full: reason "
+                  "interface_limit (max_neighbors_per_interface) or table_limit (max_neighbors).",
+                  {{"interface", iface}, {"reason", "interface_limit"}},
+                  static_cast<double>(by_interface));
+      out.counter("foreshock_lldp_neighbors_dropped_total",
+                  "New neighbours not recorded because the table was full: reason "
+                  "interface_limit (max_neighbors_per_interface) or table_limit (max_neighbors).",
+                  {{"interface", iface}, {"reason", "table_limit"}}, static_cast<double>(by_table));
+    }
     for (const auto& [iface, c] : table.changesByInterface()) {
       out.counter("foreshock_lldp_neighbor_changes_total",
                   "Neighbours appearing, disappearing or changing identity on the interface.",
@@ -328,12 +354,47 @@ class LldpCollector final : public Collector {
       } else {
         ++l.lldp_frames;
       }
-      if (table_->update(l.name, *r, std::chrono::steady_clock::now(), clock_->wallSeconds())) {
-        log::info(kComponent, "neighbour on " + l.name + ": " + r->system_name + " port " +
-                                  r->port_id + " (" + r->protocol + ", ttl " +
-                                  std::to_string(r->ttl_seconds) + "s)");
+      const auto now = std::chrono::steady_clock::now();
+      switch (table_->update(l.name, *r, now, clock_->wallSeconds())) {
+        case NeighborUpdate::kRefreshed: break;
+        case NeighborUpdate::kChanged: logNeighbour(l, *r, now); break;
+        case NeighborUpdate::kInterfaceFull:
+        case NeighborUpdate::kTableFull: logFull(l, now); break;
       }
     }
+  }
+
+  void logNeighbour(Listener& l, const LldpNeighbor& n, std::chrono::steady_clock::time_point now) {
+    if (now - l.neighbour_log_window > kNeighbourLogWindow) {
+      l.neighbour_log_window = now;
+      l.neighbour_logs = 0;
+    }
+    if (++l.neighbour_logs > kNeighbourLogBurst) return;
+    if (l.neighbour_logs == kNeighbourLogBurst) {
+      log::warn(kComponent, "neighbour changes on " + l.name + " are not logged for the next " +
+                                "minute (more than " + std::to_string(kNeighbourLogBurst) +
+                                "); see foreshock_lldp_neighbor_changes_total");
+      return;
+    }
+    log::info(kComponent, "neighbour on " + l.name + ": " + n.system_name + " port " + n.port_id +
+                              " (" + n.protocol + ", ttl " + std::to_string(n.ttl_seconds) + "s)");
+  }
+
+  void logFull(Listener& l, std::chrono::steady_clock::time_point now) {
+    ++l.dropped_since_warn;
+    if (l.last_full_warn != std::chrono::steady_clock::time_point{} &&
+        now - l.last_full_warn < kWarnEvery) {
+      return;
+    }
+    const auto limits = table_->limits();
+    log::warn(kComponent, "neighbour table full: dropped " + std::to_string(l.dropped_since_warn) +
+                              " new neighbour(s) heard on " + l.name +
+                              " (limits: " + std::to_string(limits.per_interface) +
+                              " per interface, " + std::to_string(limits.total) +
+                              " in total); logged at most every 5 minutes, counted in "
+                              "foreshock_lldp_neighbors_dropped_total");
+    l.last_full_warn = now;
+    l.dropped_since_warn = 0;
   }
 
   void run() {
@@ -402,6 +463,13 @@ CollectorInfo lldpCollectorInfo() {
                  "Never listen on interfaces whose name fully matches this regex (virtual links "
                  "by default)."),
       opt::boolean("cdp", true, "Also decode Cisco Discovery Protocol frames (fallback source)."),
+      opt::integer("max_neighbors_per_interface", 16, 1, 4096,
+                   "At most this many neighbours are kept per interface (a real switch port has "
+                   "one); further new ones are dropped and counted in "
+                   "foreshock_lldp_neighbors_dropped_total until a slot frees up."),
+      opt::integer("max_neighbors", 256, 1, 65536,
+                   "At most this many neighbours are kept over all interfaces; further new ones "
+                   "are dropped and counted."),
   };
   info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
     auto names = NameFilter::fromConfig(ctx.config);

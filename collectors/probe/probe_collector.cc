@@ -123,6 +123,10 @@ class ProbeCollector final : public Collector {
       }
     });
     out.gauge("foreshock_probe_targets", "Targets being probed.", {}, static_cast<double>(targets));
+    out.gauge("foreshock_probe_lldp_addresses_over_limit",
+              "Distinct management addresses LLDP/CDP neighbours advertise beyond "
+              "max_lldp_targets: heard but not probed.",
+              {}, static_cast<double>(prober_.lldpAddressesOverLimit()));
     return Status::Ok();
   }
 
@@ -141,6 +145,7 @@ Result<ProberOptions> proberOptionsFromConfig(const ConfigSection& c, const Host
   o.gateways = c.getBool("gateways");
   o.lldp_management = c.getBool("lldp_management");
   o.max_targets = static_cast<std::size_t>(c.getInt("max_targets"));
+  o.max_lldp_targets = static_cast<std::size_t>(c.getInt("max_lldp_targets"));
   o.ping_group_range = paths.proc("sys/net/ipv4/ping_group_range");
   o.gateway_kinds.clear();
   for (const auto& k : c.getStringList("gateway_probes")) {
@@ -224,6 +229,10 @@ CollectorInfo probeCollectorInfo() {
                    "Probe (ICMP) the management addresses LLDP/CDP neighbours advertise."),
       opt::integer("max_targets", 4096, 1, 100000,
                    "Upper bound on the number of targets (bounded cardinality)."),
+      opt::integer("max_lldp_targets", 8, 0, 1024,
+                   "At most this many distinct LLDP/CDP-advertised management addresses are "
+                   "probed (anyone on the link can advertise addresses); the rest are counted in "
+                   "foreshock_probe_lldp_addresses_over_limit."),
       opt::objectList(
           "targets",
           {opt::required(opt::string("name", "", "Name of the target (the `name` label).")),

@@ -217,6 +217,7 @@ struct Prober::Impl {
   TimerQueue deadlines;  // realtime ns
   std::int64_t next_refresh_mono = 0;
   std::uint64_t lldp_generation = ~0ull;
+  std::atomic<std::size_t> lldp_over_limit{0};
   std::size_t tcp_targets = 0;
   bool refreshed =
       false;  // guarded by mu  // targets of kind tcp (only they have connects in flight)
@@ -419,14 +420,33 @@ struct Prober::Impl {
         }
       }
     }
+    std::size_t over_limit = 0;
     if (opts.lldp_management && opts.neighbors) {
+      // Without an lldp collector running (disabled by a reload) nothing else ages them out.
+      opts.neighbors->expire(std::chrono::steady_clock::now());
+      std::vector<IpAddress> taken;
       for (const auto& m : opts.neighbors->managementAddresses()) {
         auto ip = parseIpAddress(m.address.address);
         if (!ip) continue;
         if (isLinkLocal(*ip)) ip->scope = ::if_nametoindex(m.interface.c_str());
+        if (std::find(taken.begin(), taken.end(), *ip) != taken.end()) continue;
+        if (taken.size() >= opts.max_lldp_targets) {
+          ++over_limit;
+          continue;
+        }
+        taken.push_back(*ip);
         discovered(*ip, ProbeKind::kIcmp, "lldp-management", "lldp");
       }
     }
+    if (over_limit > 0 && lldp_over_limit.load() == 0) {
+      log::warn(kComponent,
+                "LLDP neighbours advertise more management addresses than "
+                "max_lldp_targets (" +
+                    std::to_string(opts.max_lldp_targets) + "); probing the first " +
+                    std::to_string(opts.max_lldp_targets) +
+                    " (logged again only after the excess is gone)");
+    }
+    lldp_over_limit = over_limit;
     return out;
   }
 
@@ -938,6 +958,10 @@ void Prober::visit(const std::function<void(const TargetView&)>& fn) const {
                  t->stats.lossRatio(now_rt, 300)};
     fn(v);
   }
+}
+
+std::size_t Prober::lldpAddressesOverLimit() const {
+  return impl_->lldp_over_limit.load();
 }
 
 bool Prober::settled() const {

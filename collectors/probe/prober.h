@@ -56,9 +56,13 @@ struct ProberOptions {
   Duration interval{std::chrono::seconds(1)};  // for discovered targets
   Duration timeout{std::chrono::seconds(2)};
   std::size_t max_targets = 4096;
+  // At most this many distinct LLDP-advertised management addresses become targets (anyone
+  // on the wire can advertise addresses); the rest are counted, not probed.
+  std::size_t max_lldp_targets = 8;
   std::filesystem::path ping_group_range;  // <procfs>/sys/net/ipv4/ping_group_range
-  // Where LLDP management addresses come from (the agent's table); null: none.
-  std::shared_ptr<const NeighborTable> neighbors;
+  // Where LLDP management addresses come from (the agent's table); null: none. The prober
+  // ages out expired entries before reading it.
+  std::shared_ptr<NeighborTable> neighbors;
 };
 
 // What collect() sees of one target.
@@ -90,6 +94,9 @@ class Prober {
   void visit(const std::function<void(const TargetView&)>& fn) const;
   std::vector<IcmpSocketView> sockets() const;
   std::uint64_t probesSent() const { return probes_sent_.load(); }
+  // Distinct LLDP management addresses not probed because of max_lldp_targets, as of the
+  // last target refresh.
+  std::size_t lldpAddressesOverLimit() const;
   // True once the targets have been discovered and every target has an outcome (answered,
   // lost, or unable to run). The first collect() waits a little for this, so one-shot runs
   // (`foreshock check`, `collect`) report real results instead of "pending".
