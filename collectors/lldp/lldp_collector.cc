@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -35,6 +36,12 @@ std::vector<std::string> selectLldpInterfaces(const std::filesystem::path& class
     if (!names.accepts(name)) continue;
     auto type = readAttribute(it->path() / "type");
     if (!type || *type != "1") continue;  // ARPHRD_ETHER only (not lo, tun, ip tunnels)
+    // Only links that are up with a carrier: a down link (an unused ifb0, an unplugged port)
+    // hears nothing, and a socket on it fails with ENETDOWN at every rescan.
+    auto flags = readAttribute(it->path() / "flags");
+    if (!flags || (std::strtoul(flags->c_str(), nullptr, 0) & IFF_UP) == 0) continue;
+    auto carrier = readAttribute(it->path() / "carrier");  // EINVAL while admin down
+    if (!carrier || *carrier != "1") continue;
     std::error_code ec2;
     if (std::filesystem::exists(it->path() / "bridge", ec2)) continue;   // bridge master
     if (std::filesystem::exists(it->path() / "bonding", ec2)) continue;  // bond master
@@ -289,7 +296,7 @@ class LldpCollector final : public Collector {
         ++it;
         continue;
       }
-      log::info(kComponent, "interface " + it->first + " is gone; stopped listening on it");
+      log::info(kComponent, "interface " + it->first + " is down or gone; stopped listening on it");
       if (it->second.fd >= 0) ::close(it->second.fd);
       table_->removeInterface(it->first);
       it = listeners_.erase(it);
@@ -328,8 +335,14 @@ class LldpCollector final : public Collector {
           ::recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
-        // ENETDOWN/ENXIO: the interface went down or away; the next rescan reopens it.
-        log::warn(kComponent, "receive on " + l.name + ": " + errnoText(errno));
+        // ENETDOWN/ENXIO: the interface went down or away (an expected event, not a warning);
+        // the next rescan stops listening on it or reopens the socket.
+        const int e = errno;
+        if (e == ENETDOWN || e == ENXIO || e == ENODEV) {
+          log::info(kComponent, "receive on " + l.name + ": " + errnoText(e));
+        } else {
+          log::warn(kComponent, "receive on " + l.name + ": " + errnoText(e));
+        }
         ::close(l.fd);
         l.fd = -1;
         l.reason = "receive_error";

@@ -25,11 +25,18 @@ class FakeClassNet : public ::testing::Test {
     add("br0", 1, "bridge");
     add("veth12ab", 1);
     add("wg0", 65534);
+    add("ifb0", 1, "", "0x82", "");     // administratively down: carrier unreadable
+    add("eno3", 1, "", "0x1003", "0");  // up, no cable
+    add("eno4", 1, "", "0x1002", "");   // down
   }
   void TearDown() override { fs::remove_all(root_); }
-  void add(const std::string& name, int type, const std::string& subdir = "") {
+  void add(const std::string& name, int type, const std::string& subdir = "",
+           const std::string& flags = "0x1003", const std::string& carrier = "1") {
     fs::create_directories(root_ / name);
     std::ofstream(root_ / name / "type") << type << "\n";
+    std::ofstream(root_ / name / "flags") << flags << "\n";
+    // The kernel refuses to read `carrier` of a down link; an absent file stands for that.
+    if (!carrier.empty()) std::ofstream(root_ / name / "carrier") << carrier << "\n";
     if (!subdir.empty()) fs::create_directories(root_ / name / subdir);
   }
   fs::path root_;
@@ -45,6 +52,11 @@ TEST_F(FakeClassNet, AppliesIncludeAndExcludeToWholeNames) {
   EXPECT_EQ(got, (std::vector<std::string>{"eno1", "veth12ab"}));
   // A pattern matching only the start of a name no longer selects it.
   EXPECT_TRUE(selectLldpInterfaces(root_, NameFilter("eno", "")).empty());
+}
+
+TEST_F(FakeClassNet, NeverListensOnADownLinkOrOneWithoutCarrier) {
+  auto got = selectLldpInterfaces(root_, NameFilter("(eno|ifb).*", ""));
+  EXPECT_EQ(got, (std::vector<std::string>{"eno1", "eno2"}));
 }
 
 TEST(LldpInterfaceSelection, MissingClassNetYieldsNoInterfaces) {
