@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "agent/sd_notify.h"
+#include "collectors/lldp/neighbor_table.h"
 #include "core/file_util.h"
 #include "core/log.h"
 #include "exporters/prometheus/exposition.h"
@@ -86,8 +87,10 @@ std::vector<std::string> checkWebConfig(const AgentConfig& cfg) {
 }
 
 std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
-                                                const HostPaths& paths) {
+                                                const HostPaths& paths,
+                                                std::shared_ptr<NeighborTable> neighbors) {
   std::vector<ScheduledCollector> out;
+  if (!neighbors) neighbors = std::make_shared<NeighborTable>();
   for (const auto& cc : cfg.collectors) {
     if (!cc.enabled) continue;
     const CollectorInfo* info = registry.find(cc.name);
@@ -96,6 +99,7 @@ std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Re
     ctx.name = cc.name;
     ctx.paths = paths;
     ctx.config = cc.section;
+    ctx.neighbors = neighbors;
     ScheduledCollector sc;
     sc.name = cc.name;
     sc.interval = cc.interval;
@@ -239,6 +243,7 @@ class ServeReloader {
     WatchdogPinger* pinger = nullptr;  // null without a systemd watchdog
     SnapshotStore* store = nullptr;
     HealthService* health = nullptr;  // null when the health engine is disabled
+    std::shared_ptr<NeighborTable> neighbors;  // the LLDP table, kept across reloads
   };
 
   ServeReloader(Parts parts, AgentConfig cfg, std::unique_ptr<Scheduler> sched)
@@ -288,7 +293,8 @@ class ServeReloader {
     cfg_ = std::move(*next.config);
     applyLogLevel(cfg_);
     auto replacement =
-        std::make_unique<Scheduler>(buildCollectors(cfg_, *p_.registry, p_.cl->paths), p_.store);
+        std::make_unique<Scheduler>(
+        buildCollectors(cfg_, *p_.registry, p_.cl->paths, p_.neighbors), p_.store);
     replacement->adoptFrom(*sched_);
     attachHealth(*replacement, p_.health);
     sched_->stop();
@@ -356,7 +362,10 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   WatchdogPinger* pinger_ptr = pinger ? &*pinger : nullptr;
 
   SnapshotStore store;
-  auto sched = std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths), &store);
+  // Neighbours heard so far survive a reload (the switch re-announces only every 30 s).
+  const auto neighbors = std::make_shared<NeighborTable>();
+  auto sched =
+      std::make_unique<Scheduler>(buildCollectors(cfg, registry, cl.paths, neighbors), &store);
   // The health engine lives across config reloads (its history must not be lost); its
   // options are read once at start.
   std::unique_ptr<HealthService> health;
@@ -374,7 +383,7 @@ int runServe(const CommandLine& cl, const Registry& registry) {
   }
   HttpServerOptions web_options = webOptions(cfg);
   web_options.web = *web;
-  ServeReloader serving({&cl, &registry, &notifier, pinger_ptr, &store, health.get()},
+  ServeReloader serving({&cl, &registry, &notifier, pinger_ptr, &store, health.get(), neighbors},
                         std::move(cfg), std::move(sched));
   auto server = HttpServer::start(web_options, &store, [&serving] { return serving.ready(); });
   if (!server) {

@@ -41,9 +41,12 @@ std::vector<std::string> checkWebConfig(const AgentConfig& cfg);
 
 // Creates every enabled collector. A collector whose construction fails is replaced by one
 // that reports that error on every run, so the failure is visible as
-// foreshock_collector_success 0 and the rest keep running.
+// foreshock_collector_success 0 and the rest keep running. Every collector gets the same
+// neighbour table (`neighbors`, or a new one when null), which the caller may keep across
+// builds.
 std::vector<ScheduledCollector> buildCollectors(const AgentConfig& cfg, const Registry& registry,
-                                                const HostPaths& paths);
+                                                const HostPaths& paths,
+                                                std::shared_ptr<NeighborTable> neighbors = nullptr);
 
 int runServe(const CommandLine& cl, const Registry& registry);
 int runCollect(const CommandLine& cl, const Registry& registry, const std::string& output);

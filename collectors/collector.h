@@ -15,6 +15,8 @@
 
 namespace foreshock {
 
+class NeighborTable;  // collectors/lldp/neighbor_table.h
+
 // What a collector is built with. The collector keeps what it needs; the context itself is
 // not guaranteed to outlive construction except for `clock`, which outlives the collector.
 struct CollectorContext {
@@ -22,6 +24,11 @@ struct CollectorContext {
   HostPaths paths;       // host roots; never spell /sys, /proc or /dev directly
   ConfigSection config;  // this collector's validated section (defaults applied)
   const Clock* clock = &SystemClock::instance();
+  // The link-layer neighbour table the agent owns and hands to every collector it builds:
+  // the lldp collector writes it, the probe collector reads the management addresses in it.
+  // Null in contexts built without an agent (tests, benches): lldp then keeps a private
+  // table and probe has no LLDP-derived targets. Shared ownership: it outlives both users.
+  std::shared_ptr<NeighborTable> neighbors;
 };
 
 // Contract:

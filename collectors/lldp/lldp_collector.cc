@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -26,16 +27,21 @@
 namespace foreshock {
 
 std::vector<std::string> selectLldpInterfaces(const std::filesystem::path& class_net,
-                                              const std::regex& include,
-                                              const std::regex& exclude) {
+                                              const NameFilter& names) {
   std::vector<std::string> out;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(class_net, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!std::regex_search(name, include) || std::regex_search(name, exclude)) continue;
+    if (!names.accepts(name)) continue;
     auto type = readAttribute(it->path() / "type");
     if (!type || *type != "1") continue;  // ARPHRD_ETHER only (not lo, tun, ip tunnels)
+    // Only links that are up with a carrier: a down link (an unused ifb0, an unplugged port)
+    // hears nothing, and a socket on it fails with ENETDOWN at every rescan.
+    auto flags = readAttribute(it->path() / "flags");
+    if (!flags || (std::strtoul(flags->c_str(), nullptr, 0) & IFF_UP) == 0) continue;
+    auto carrier = readAttribute(it->path() / "carrier");  // EINVAL while admin down
+    if (!carrier || *carrier != "1") continue;
     std::error_code ec2;
     if (std::filesystem::exists(it->path() / "bridge", ec2)) continue;   // bridge master
     if (std::filesystem::exists(it->path() / "bonding", ec2)) continue;  // bond master
@@ -50,6 +56,8 @@ namespace {
 constexpr const char* kComponent = "lldp";
 constexpr auto kRescanEvery = std::chrono::seconds(10);
 constexpr auto kWarnEvery = std::chrono::minutes(5);
+constexpr auto kNeighbourLogWindow = std::chrono::minutes(1);
+constexpr int kNeighbourLogBurst = 10;
 
 // Accepts LLDP (ethertype 0x88cc) and CDP (802.3 length field, LLC AA-AA-03, SNAP OUI
 // 00-00-0C, protocol 0x2000); drops everything else in the kernel, so a busy link costs
@@ -76,6 +84,13 @@ struct Listener {
   std::uint64_t cdp_frames = 0;
   std::uint64_t invalid_frames = 0;
   std::chrono::steady_clock::time_point last_warn{};
+  // Rate limits of the log lines a neighbour can provoke: "table full" (one line per
+  // kWarnEvery, with the count dropped since) and "neighbour on ..." (kNeighbourLogBurst
+  // lines per kNeighbourLogWindow, then one line saying the rest are not logged).
+  std::chrono::steady_clock::time_point last_full_warn{};
+  std::uint64_t dropped_since_warn = 0;
+  std::chrono::steady_clock::time_point neighbour_log_window{};
+  int neighbour_logs = 0;
 };
 
 std::string errnoText(int e) {
@@ -137,12 +152,14 @@ int openListener(const std::string& ifname, int ifindex, std::string* error, std
 // guarded by mu_ and copied by collect().
 class LldpCollector final : public Collector {
  public:
-  explicit LldpCollector(const CollectorContext& ctx)
+  LldpCollector(const CollectorContext& ctx, NameFilter names)
       : class_net_(ctx.paths.sys("class/net")),
-        include_(ctx.config.getString("include"), std::regex::extended),
-        exclude_(ctx.config.getString("exclude"), std::regex::extended),
+        names_(std::move(names)),
         cdp_(ctx.config.getBool("cdp")),
-        clock_(ctx.clock) {
+        clock_(ctx.clock),
+        table_(ctx.neighbors ? ctx.neighbors : std::make_shared<NeighborTable>()) {
+    table_->setLimits({static_cast<std::size_t>(ctx.config.getInt("max_neighbors_per_interface")),
+                       static_cast<std::size_t>(ctx.config.getInt("max_neighbors"))});
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     thread_ = std::thread([this] { run(); });
   }
@@ -158,7 +175,7 @@ class LldpCollector final : public Collector {
   }
 
   Status collect(MetricSet& out) override {
-    auto& table = NeighborTable::global();
+    auto& table = *table_;
     table.expire(std::chrono::steady_clock::now());
     const auto now = std::chrono::steady_clock::now();
     std::map<std::string, std::size_t> counts;
@@ -242,6 +259,21 @@ class LldpCollector final : public Collector {
       out.gauge("foreshock_lldp_neighbors", "Neighbours currently known on the interface.",
                 {{"interface", iface}}, static_cast<double>(c));
     }
+    const auto dropped = table.droppedByInterface();
+    for (const auto& [iface, _] : counts) {
+      auto d = dropped.find(iface);
+      const auto by_interface = d == dropped.end() ? 0 : d->second.interface_limit;
+      const auto by_table = d == dropped.end() ? 0 : d->second.table_limit;
+      out.counter("foreshock_lldp_neighbors_dropped_total",
+                  "New neighbours not recorded because the table was full: reason "
+                  "interface_limit (max_neighbors_per_interface) or table_limit (max_neighbors).",
+                  {{"interface", iface}, {"reason", "interface_limit"}},
+                  static_cast<double>(by_interface));
+      out.counter("foreshock_lldp_neighbors_dropped_total",
+                  "New neighbours not recorded because the table was full: reason "
+                  "interface_limit (max_neighbors_per_interface) or table_limit (max_neighbors).",
+                  {{"interface", iface}, {"reason", "table_limit"}}, static_cast<double>(by_table));
+    }
     for (const auto& [iface, c] : table.changesByInterface()) {
       out.counter("foreshock_lldp_neighbor_changes_total",
                   "Neighbours appearing, disappearing or changing identity on the interface.",
@@ -255,7 +287,7 @@ class LldpCollector final : public Collector {
 
  private:
   void rescan() {
-    auto names = selectLldpInterfaces(class_net_, include_, exclude_);
+    auto names = selectLldpInterfaces(class_net_, names_);
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       const bool keep = std::find(names.begin(), names.end(), it->first) != names.end() &&
@@ -264,9 +296,9 @@ class LldpCollector final : public Collector {
         ++it;
         continue;
       }
-      log::info(kComponent, "interface " + it->first + " is gone; stopped listening on it");
+      log::info(kComponent, "interface " + it->first + " is down or gone; stopped listening on it");
       if (it->second.fd >= 0) ::close(it->second.fd);
-      NeighborTable::global().removeInterface(it->first);
+      table_->removeInterface(it->first);
       it = listeners_.erase(it);
     }
     for (const auto& name : names) {
@@ -303,8 +335,14 @@ class LldpCollector final : public Collector {
           ::recvfrom(l.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
-        // ENETDOWN/ENXIO: the interface went down or away; the next rescan reopens it.
-        log::warn(kComponent, "receive on " + l.name + ": " + errnoText(errno));
+        // ENETDOWN/ENXIO: the interface went down or away (an expected event, not a warning);
+        // the next rescan stops listening on it or reopens the socket.
+        const int e = errno;
+        if (e == ENETDOWN || e == ENXIO || e == ENODEV) {
+          log::info(kComponent, "receive on " + l.name + ": " + errnoText(e));
+        } else {
+          log::warn(kComponent, "receive on " + l.name + ": " + errnoText(e));
+        }
         ::close(l.fd);
         l.fd = -1;
         l.reason = "receive_error";
@@ -329,13 +367,47 @@ class LldpCollector final : public Collector {
       } else {
         ++l.lldp_frames;
       }
-      if (NeighborTable::global().update(l.name, *r, std::chrono::steady_clock::now(),
-                                         clock_->wallSeconds())) {
-        log::info(kComponent, "neighbour on " + l.name + ": " + r->system_name + " port " +
-                                  r->port_id + " (" + r->protocol + ", ttl " +
-                                  std::to_string(r->ttl_seconds) + "s)");
+      const auto now = std::chrono::steady_clock::now();
+      switch (table_->update(l.name, *r, now, clock_->wallSeconds())) {
+        case NeighborUpdate::kRefreshed: break;
+        case NeighborUpdate::kChanged: logNeighbour(l, *r, now); break;
+        case NeighborUpdate::kInterfaceFull:
+        case NeighborUpdate::kTableFull: logFull(l, now); break;
       }
     }
+  }
+
+  void logNeighbour(Listener& l, const LldpNeighbor& n, std::chrono::steady_clock::time_point now) {
+    if (now - l.neighbour_log_window > kNeighbourLogWindow) {
+      l.neighbour_log_window = now;
+      l.neighbour_logs = 0;
+    }
+    if (++l.neighbour_logs > kNeighbourLogBurst) return;
+    if (l.neighbour_logs == kNeighbourLogBurst) {
+      log::warn(kComponent, "neighbour changes on " + l.name + " are not logged for the next " +
+                                "minute (more than " + std::to_string(kNeighbourLogBurst) +
+                                "); see foreshock_lldp_neighbor_changes_total");
+      return;
+    }
+    log::info(kComponent, "neighbour on " + l.name + ": " + n.system_name + " port " + n.port_id +
+                              " (" + n.protocol + ", ttl " + std::to_string(n.ttl_seconds) + "s)");
+  }
+
+  void logFull(Listener& l, std::chrono::steady_clock::time_point now) {
+    ++l.dropped_since_warn;
+    if (l.last_full_warn != std::chrono::steady_clock::time_point{} &&
+        now - l.last_full_warn < kWarnEvery) {
+      return;
+    }
+    const auto limits = table_->limits();
+    log::warn(kComponent, "neighbour table full: dropped " + std::to_string(l.dropped_since_warn) +
+                              " new neighbour(s) heard on " + l.name +
+                              " (limits: " + std::to_string(limits.per_interface) +
+                              " per interface, " + std::to_string(limits.total) +
+                              " in total); logged at most every 5 minutes, counted in "
+                              "foreshock_lldp_neighbors_dropped_total");
+    l.last_full_warn = now;
+    l.dropped_since_warn = 0;
   }
 
   void run() {
@@ -363,7 +435,7 @@ class LldpCollector final : public Collector {
         std::this_thread::sleep_for(std::chrono::seconds(1));
         continue;
       }
-      NeighborTable::global().expire(std::chrono::steady_clock::now());
+      table_->expire(std::chrono::steady_clock::now());
       if (rc <= 0) continue;
       std::lock_guard<std::mutex> lock(mu_);
       for (std::size_t i = 1; i < fds.size(); ++i) {
@@ -375,10 +447,10 @@ class LldpCollector final : public Collector {
   }
 
   std::filesystem::path class_net_;
-  std::regex include_;
-  std::regex exclude_;
+  NameFilter names_;  // include / exclude
   bool cdp_;
   const Clock* clock_;
+  std::shared_ptr<NeighborTable> table_;
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
@@ -397,21 +469,25 @@ CollectorInfo lldpCollectorInfo() {
   info.default_timeout = std::chrono::seconds(2);
   info.options = {
       opt::regex("include", ".*",
-                 "Listen on interfaces whose name matches (POSIX extended regex, unanchored)."),
+                 "Listen on interfaces whose name fully matches this regex (e.g. \"eth.*\"; "
+                 "empty: none)."),
       opt::regex("exclude",
-                 "^(lo|veth.*|docker.*|virbr.*|vnet.*|br-.*|cali.*|flannel.*|cni.*|tap.*|tun.*)$",
-                 "Never listen on interfaces whose name matches (virtual links by default)."),
+                 "lo|veth.*|docker.*|virbr.*|vnet.*|br-.*|cali.*|flannel.*|cni.*|tap.*|tun.*",
+                 "Never listen on interfaces whose name fully matches this regex (virtual links "
+                 "by default)."),
       opt::boolean("cdp", true, "Also decode Cisco Discovery Protocol frames (fallback source)."),
+      opt::integer("max_neighbors_per_interface", 16, 1, 4096,
+                   "At most this many neighbours are kept per interface (a real switch port has "
+                   "one); further new ones are dropped and counted in "
+                   "foreshock_lldp_neighbors_dropped_total until a slot frees up."),
+      opt::integer("max_neighbors", 256, 1, 65536,
+                   "At most this many neighbours are kept over all interfaces; further new ones "
+                   "are dropped and counted."),
   };
   info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
-    for (const char* key : {"include", "exclude"}) {
-      try {
-        std::regex re(ctx.config.getString(key), std::regex::extended);
-      } catch (const std::regex_error& e) {
-        return makeError(ctx.config.path + "." + key + ": invalid regular expression: " + e.what());
-      }
-    }
-    return std::unique_ptr<Collector>(std::make_unique<LldpCollector>(ctx));
+    auto names = NameFilter::fromConfig(ctx.config);
+    if (!names) return names.error();
+    return std::unique_ptr<Collector>(std::make_unique<LldpCollector>(ctx, std::move(*names)));
   };
   return info;
 }

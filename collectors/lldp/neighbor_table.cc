@@ -12,25 +12,50 @@ bool sameAddresses(const LldpNeighbor& a, const LldpNeighbor& b) {
 }
 }  // namespace
 
-NeighborTable& NeighborTable::global() {
-  static NeighborTable table;
-  return table;
+void NeighborTable::setLimits(NeighborLimits limits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  limits_ = limits;
 }
 
-bool NeighborTable::update(const std::string& interface, const LldpNeighbor& n,
-                           std::chrono::steady_clock::time_point now, double wall) {
+NeighborLimits NeighborTable::limits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return limits_;
+}
+
+void NeighborTable::eraseLocked(std::map<Key, NeighborEntry>::iterator it) {
+  const std::string& interface = it->second.interface;
+  ++changes_[interface];
+  ++generation_;
+  if (auto c = per_interface_.find(interface); c != per_interface_.end() && --c->second == 0) {
+    per_interface_.erase(c);
+  }
+  entries_.erase(it);
+}
+
+NeighborUpdate NeighborTable::update(const std::string& interface, const LldpNeighbor& n,
+                                     std::chrono::steady_clock::time_point now, double wall) {
   std::lock_guard<std::mutex> lock(mu_);
   Key key{interface, n.protocol, n.chassis_id, n.port_id};
   auto it = entries_.find(key);
   if (n.ttl_seconds == 0) {
-    if (it == entries_.end()) return false;
-    entries_.erase(it);
-    ++changes_[interface];
-    ++generation_;
-    return true;
+    if (it == entries_.end()) return NeighborUpdate::kRefreshed;
+    eraseLocked(it);
+    return NeighborUpdate::kChanged;
   }
   bool changed = false;
   if (it == entries_.end()) {
+    auto& count = per_interface_[interface];
+    if (count >= limits_.per_interface) {
+      if (count == 0) per_interface_.erase(interface);
+      ++dropped_[interface].interface_limit;
+      return NeighborUpdate::kInterfaceFull;
+    }
+    if (entries_.size() >= limits_.total) {
+      if (count == 0) per_interface_.erase(interface);
+      ++dropped_[interface].table_limit;
+      return NeighborUpdate::kTableFull;
+    }
+    ++count;
     NeighborEntry e;
     e.interface = interface;
     e.first_seen = wall;
@@ -48,7 +73,7 @@ bool NeighborTable::update(const std::string& interface, const LldpNeighbor& n,
     ++changes_[interface];
     ++generation_;
   }
-  return changed;
+  return changed ? NeighborUpdate::kChanged : NeighborUpdate::kRefreshed;
 }
 
 std::size_t NeighborTable::expire(std::chrono::steady_clock::time_point now) {
@@ -56,9 +81,7 @@ std::size_t NeighborTable::expire(std::chrono::steady_clock::time_point now) {
   std::size_t removed = 0;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.expires <= now) {
-      ++changes_[it->second.interface];
-      ++generation_;
-      it = entries_.erase(it);
+      eraseLocked(it++);
       ++removed;
     } else {
       ++it;
@@ -71,9 +94,7 @@ void NeighborTable::removeInterface(const std::string& interface) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.interface == interface) {
-      ++changes_[interface];
-      ++generation_;
-      it = entries_.erase(it);
+      eraseLocked(it++);
     } else {
       ++it;
     }
@@ -104,6 +125,16 @@ std::map<std::string, std::uint64_t> NeighborTable::changesByInterface() const {
   return changes_;
 }
 
+std::map<std::string, NeighborTable::Dropped> NeighborTable::droppedByInterface() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dropped_;
+}
+
+std::size_t NeighborTable::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
 std::uint64_t NeighborTable::generation() const {
   std::lock_guard<std::mutex> lock(mu_);
   return generation_;
@@ -112,7 +143,9 @@ std::uint64_t NeighborTable::generation() const {
 void NeighborTable::clear() {
   std::lock_guard<std::mutex> lock(mu_);
   entries_.clear();
+  per_interface_.clear();
   changes_.clear();
+  dropped_.clear();
   ++generation_;
 }
 

@@ -15,13 +15,13 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <thread>
 
 #include "collectors/netdev/netdev_model.h"
 #include "collectors/netdev/netlink_io.h"
 #include "core/log.h"
+#include "core/name_filter.h"
 
 namespace foreshock {
 
@@ -178,10 +178,8 @@ class NetdevCollector final : public Collector {
         clock_(ctx.clock),
         opt_(readOptions(ctx.config)),
         selector_(opt_.kinds, opt_.include, opt_.exclude),
+        driver_stats_(opt_.driver_stats_include),
         log_(ctx.name) {
-    if (!opt_.driver_stats_include.empty()) {
-      driver_stats_re_.emplace(opt_.driver_stats_include, std::regex::ECMAScript);
-    }
     auto own = std::make_unique<Source>();
     sources_.push_back(std::move(own));
     for (const auto& p : opt_.namespaces) {
@@ -530,7 +528,7 @@ class NetdevCollector final : public Collector {
       if (info) d.info = std::move(*info);
     }
     v.driver = d.info;
-    if (!driver_stats_re_ || !d.info) return;
+    if (driver_stats_.pattern().empty() || !d.info) return;
     if (!d.names_loaded) {
       d.names_loaded = true;
       auto names = ethtoolStatNames(s.ioctl_fd, l.name);
@@ -540,7 +538,7 @@ class NetdevCollector final : public Collector {
       }
       d.stat_names = std::move(*names);
       for (std::size_t i = 0; i < d.stat_names.size(); ++i) {
-        if (std::regex_match(d.stat_names[i], *driver_stats_re_)) d.stat_selected.push_back(i);
+        if (driver_stats_.matches(d.stat_names[i])) d.stat_selected.push_back(i);
       }
     }
     if (d.stat_selected.empty()) return;
@@ -560,7 +558,7 @@ class NetdevCollector final : public Collector {
   const Clock* clock_;
   Options opt_;
   LinkSelector selector_;
-  std::optional<std::regex> driver_stats_re_;
+  NamePattern driver_stats_;  // driver_stats_include; empty: none
   ProblemLog log_;
   std::vector<std::unique_ptr<Source>> sources_;
 

@@ -15,14 +15,11 @@ std::string linkKind(const LinkMessage& link) {
 
 LinkSelector::LinkSelector(std::set<std::string> kinds, const std::string& include,
                            const std::string& exclude)
-    : kinds_(std::move(kinds)) {
-  if (!include.empty()) include_.emplace(include, std::regex::ECMAScript | std::regex::optimize);
-  if (!exclude.empty()) exclude_.emplace(exclude, std::regex::ECMAScript | std::regex::optimize);
-}
+    : kinds_(std::move(kinds)), names_(include, exclude) {}
 
 bool LinkSelector::selected(const LinkMessage& link) const {
-  if (exclude_ && std::regex_match(link.name, *exclude_)) return false;
-  if (include_ && std::regex_match(link.name, *include_)) return true;
+  if (names_.excluded(link.name)) return false;
+  if (names_.included(link.name)) return true;
   return kinds_.count(linkKind(link)) != 0;
 }
 

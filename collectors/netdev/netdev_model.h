@@ -7,7 +7,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "collectors/netdev/netlink_parse.h"
 #include "collectors/netdev/sff.h"
 #include "core/metric_set.h"
+#include "core/name_filter.h"
 
 namespace foreshock::netdev {
 
@@ -28,14 +28,14 @@ class LinkSelector {
  public:
   // kinds: the kinds selected by default (see linkKind); include: a regex of names selected
   // whatever their kind (empty: none); exclude: a regex of names never selected (empty: none).
-  // Regexes must match the whole name. Throws std::regex_error on a bad pattern (the config
-  // loader has validated them already).
+  // Both are NameFilter patterns (whole-name ECMAScript). Throws std::regex_error on a bad
+  // pattern (the config loader has validated them already).
   LinkSelector(std::set<std::string> kinds, const std::string& include, const std::string& exclude);
   bool selected(const LinkMessage& link) const;
 
  private:
   std::set<std::string> kinds_;
-  std::optional<std::regex> include_, exclude_;
+  NameFilter names_;
 };
 
 // Counts carrier flaps per link from RTNLGRP_LINK events (and reconciles with every dump, so a

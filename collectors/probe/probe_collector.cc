@@ -5,6 +5,9 @@
 #include <set>
 #include <thread>
 
+#include "collectors/probe/resolver.h"
+#include "core/log.h"
+
 namespace foreshock {
 
 namespace {
@@ -13,12 +16,12 @@ const std::set<std::string> kReservedLabels = {"target", "name",   "probe", "int
                                                "le",     "window", "errno", "reason"};
 
 Labels baseLabels(const TargetView& v) {
-  Labels l{
-      {"target", formatIpAddress(v.spec->address) +
-                     (v.spec->kind == ProbeKind::kTcp ? ":" + std::to_string(v.spec->port) : "")},
-      {"name", v.spec->name},
-      {"probe", probeKindName(v.spec->kind)},
-      {"interface", *v.interface}};
+  const std::string where = v.spec->host.empty() ? formatIpAddress(v.spec->address) : v.spec->host;
+  Labels l{{"target",
+            where + (v.spec->kind == ProbeKind::kTcp ? ":" + std::to_string(v.spec->port) : "")},
+           {"name", v.spec->name},
+           {"probe", probeKindName(v.spec->kind)},
+           {"interface", *v.interface}};
   for (const auto& kv : v.spec->labels) l.push_back(kv);
   return l;
 }
@@ -123,6 +126,10 @@ class ProbeCollector final : public Collector {
       }
     });
     out.gauge("foreshock_probe_targets", "Targets being probed.", {}, static_cast<double>(targets));
+    out.gauge("foreshock_probe_lldp_addresses_over_limit",
+              "Distinct management addresses LLDP/CDP neighbours advertise beyond "
+              "max_lldp_targets: heard but not probed.",
+              {}, static_cast<double>(prober_.lldpAddressesOverLimit()));
     return Status::Ok();
   }
 
@@ -141,6 +148,9 @@ Result<ProberOptions> proberOptionsFromConfig(const ConfigSection& c, const Host
   o.gateways = c.getBool("gateways");
   o.lldp_management = c.getBool("lldp_management");
   o.max_targets = static_cast<std::size_t>(c.getInt("max_targets"));
+  o.max_lldp_targets = static_cast<std::size_t>(c.getInt("max_lldp_targets"));
+  o.resolve_interval = c.getDuration("resolve_interval");
+  o.resolve_timeout = c.getDuration("resolve_timeout");
   o.ping_group_range = paths.proc("sys/net/ipv4/ping_group_range");
   o.gateway_kinds.clear();
   for (const auto& k : c.getStringList("gateway_probes")) {
@@ -155,37 +165,45 @@ Result<ProberOptions> proberOptionsFromConfig(const ConfigSection& c, const Host
     ProbeTargetSpec s;
     s.origin = "config";
     s.name = t.getString("name");
-    const auto& addr = t.getString("address");
-    auto ip = parseIpAddress(addr);
-    if (!ip) {
-      return makeError(t.path + ".address: \"" + addr +
-                       "\" is not an IP address (hostnames are not resolved, so that a DNS "
-                       "outage never looks like packet loss)");
-    }
-    s.address = *ip;
     auto kind = parseProbeKind(t.getString("kind"));
     s.kind = kind.value_or(ProbeKind::kIcmp);
     if (t.has("port")) s.port = static_cast<std::uint16_t>(t.getInt("port"));
-    if (s.kind == ProbeKind::kTcp && s.port == 0) {
-      return makeError(t.path + ".port: a tcp target needs a port");
-    }
-    if (s.kind == ProbeKind::kArp && !s.address.isV4()) {
-      return makeError(t.path + ".address: ARP probes need an IPv4 address, got \"" + addr + "\"");
-    }
-    if (s.kind == ProbeKind::kNdp && s.address.isV4()) {
-      return makeError(t.path + ".address: NDP probes need an IPv6 address, got \"" + addr +
-                       "\" (use kind arp for IPv4)");
-    }
     s.interval = t.has("interval")
                      ? t.getDuration("interval")
                      : (s.kind == ProbeKind::kTcp ? std::chrono::seconds(5) : o.interval);
     s.timeout = t.has("timeout")
                     ? t.getDuration("timeout")
                     : (s.kind == ProbeKind::kTcp ? std::chrono::seconds(8) : o.timeout);
+    // A problem with one target is that target's alone: it is reported down with reason
+    // invalid_config (and the error logged) while every other target, the gateways included,
+    // keeps being probed.
+    auto broken = [&](std::string why) {
+      if (s.config_error.empty()) s.config_error = std::move(why);
+    };
+    const auto& addr = t.getString("address");
+    if (auto ip = parseIpAddress(addr)) {
+      s.address = *ip;
+      if (s.kind == ProbeKind::kArp && !s.address.isV4()) {
+        broken(t.path + ".address: ARP probes need an IPv4 address, got \"" + addr + "\"");
+      }
+      if (s.kind == ProbeKind::kNdp && s.address.isV4()) {
+        broken(t.path + ".address: NDP probes need an IPv6 address, got \"" + addr +
+               "\" (use kind arp for IPv4)");
+      }
+    } else {
+      s.host = addr;  // resolved by the prober, with a bound, and re-resolved periodically
+      if (!isValidHostName(addr)) {
+        broken(t.path + ".address: \"" + addr + "\" is neither an IP address nor a host name");
+      }
+    }
+    if (s.kind == ProbeKind::kTcp && s.port == 0) {
+      broken(t.path + ".port: a tcp target needs a port");
+    }
     for (const auto& [k, v] : t.getStringMap("labels")) {
       if (!std::regex_match(k, kLabelName) || k.rfind("__", 0) == 0 || kReservedLabels.count(k)) {
-        return makeError(t.path + ".labels: \"" + k +
-                         "\" is not a usable label name (reserved, or not [a-zA-Z_][a-zA-Z0-9_]*)");
+        broken(t.path + ".labels: \"" + k +
+               "\" is not a usable label name (reserved, or not [a-zA-Z_][a-zA-Z0-9_]*)");
+        continue;  // never emitted: it would clash with the series' own labels
       }
       s.labels.emplace_back(k, v);
     }
@@ -224,12 +242,24 @@ CollectorInfo probeCollectorInfo() {
                    "Probe (ICMP) the management addresses LLDP/CDP neighbours advertise."),
       opt::integer("max_targets", 4096, 1, 100000,
                    "Upper bound on the number of targets (bounded cardinality)."),
+      opt::integer("max_lldp_targets", 8, 0, 1024,
+                   "At most this many distinct LLDP/CDP-advertised management addresses are "
+                   "probed (anyone on the link can advertise addresses); the rest are counted in "
+                   "foreshock_probe_lldp_addresses_over_limit."),
+      opt::duration("resolve_interval", std::chrono::minutes(1), seconds(1), std::chrono::hours(24),
+                    "How often host-name targets are resolved again."),
+      opt::duration("resolve_timeout", seconds(2), milliseconds(100), seconds(60),
+                    "Longest wait for one host-name lookup; a lookup still blocked after it is "
+                    "abandoned (reason resolve_timeout) and not retried until it returns."),
       opt::objectList(
           "targets",
           {opt::required(opt::string("name", "", "Name of the target (the `name` label).")),
-           opt::required(
-               opt::string("address", "",
-                           "IPv4 or IPv6 address (fe80::1%eth0 for link-local). Not a hostname.")),
+           opt::required(opt::string(
+               "address", "",
+               "IPv4 or IPv6 address (fe80::1%eth0 for link-local), or a host name: resolved "
+               "every resolve_interval off the probing thread; until it first resolves the "
+               "target is down with reason resolving, resolve_failed or resolve_timeout, and a "
+               "later failure keeps the last address.")),
            opt::enumeration("kind", "icmp", {"icmp", "tcp", "arp", "ndp"},
                             "Probe kind (arp: on-link IPv4; ndp: on-link IPv6)."),
            opt::optional(opt::integer("port", 0, 1, 65535, "TCP port (tcp targets).")),
@@ -245,6 +275,10 @@ CollectorInfo probeCollectorInfo() {
   info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
     auto opts = proberOptionsFromConfig(ctx.config, ctx.paths);
     if (!opts) return opts.error();
+    opts->neighbors = ctx.neighbors;
+    for (const auto& t : opts->targets) {
+      if (!t.config_error.empty()) log::error(ctx.name, t.config_error + "; target not probed");
+    }
     Duration wait = std::chrono::milliseconds(1500);
     if (ctx.config.has("timeout")) wait = std::min(wait, ctx.config.getDuration("timeout") / 2);
     return std::unique_ptr<Collector>(std::make_unique<ProbeCollector>(std::move(*opts), wait));

@@ -11,8 +11,11 @@
 
 namespace foreshock {
 
-// Builds prober options from the validated `collectors.probe` section; errors name the key
-// (e.g. "collectors.probe.targets[1].address: \"10.0.0.300\" is not an IP address").
+// Builds prober options from the validated `collectors.probe` section. A problem with one
+// target does not fail the whole: that target carries a config_error naming the key (e.g.
+// "collectors.probe.targets[1].port: a tcp target needs a port") and is reported down with
+// reason invalid_config. A non-literal address becomes a host name to resolve. Errors of the
+// section itself (gateway_probes, too many targets) name the key.
 Result<ProberOptions> proberOptionsFromConfig(const ConfigSection& config, const HostPaths& paths);
 
 CollectorInfo probeCollectorInfo();

@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "collectors/lldp/neighbor_table.h"
+#include "collectors/probe/resolver.h"
 #include "collectors/probe/route_netlink.h"
 #include "core/file_util.h"
 #include "core/log.h"
@@ -192,13 +193,27 @@ struct TimedToken {
 };
 using TimerQueue = std::priority_queue<TimedToken, std::vector<TimedToken>, std::greater<>>;
 
+// (kind, address, port, name + host): a host-name target keeps its identity (and statistics)
+// when its address changes.
+using TargetKey = std::tuple<int, IpAddress, std::uint16_t, std::string>;
+TargetKey targetKey(const ProbeTargetSpec& spec) {
+  if (spec.host.empty()) {
+    return {static_cast<int>(spec.kind), spec.address, spec.port, spec.name};
+  }
+  return {static_cast<int>(spec.kind), IpAddress{}, spec.port, spec.name + '\n' + spec.host};
+}
+
+int resolveFamily(ProbeKind k) {
+  return k == ProbeKind::kArp ? AF_INET : k == ProbeKind::kNdp ? AF_INET6 : AF_UNSPEC;
+}
+
 }  // namespace
 
 struct Prober::Impl {
   ProberOptions opts;
   std::atomic<std::uint64_t>* probes_sent = nullptr;
   mutable std::mutex mu;
-  std::map<std::tuple<int, IpAddress, std::uint16_t, std::string>, std::unique_ptr<Target>> targets;
+  std::map<TargetKey, std::unique_ptr<Target>> targets;
   std::unordered_map<std::uint32_t, Target*> by_token;
   IcmpSocket icmp[2];  // [0] IPv4, [1] IPv6
   int arp_fd = -1;
@@ -216,7 +231,9 @@ struct Prober::Impl {
   TimerQueue sends;
   TimerQueue deadlines;  // realtime ns
   std::int64_t next_refresh_mono = 0;
-  std::uint64_t lldp_generation = ~0ull;
+  std::uint64_t lldp_generation = ~0ull;   // of the neighbour table and the resolver
+  std::unique_ptr<HostResolver> resolver;  // null without host-name targets
+  std::atomic<std::size_t> lldp_over_limit{0};
   std::size_t tcp_targets = 0;
   bool refreshed =
       false;  // guarded by mu  // targets of kind tcp (only they have connects in flight)
@@ -388,6 +405,18 @@ struct Prober::Impl {
 
   std::vector<ProbeTargetSpec> desiredTargets() {
     std::vector<ProbeTargetSpec> out = opts.targets;
+    for (auto& spec : out) {
+      if (!spec.config_error.empty()) {
+        spec.unavailable = "invalid_config";
+      } else if (!spec.host.empty() && resolver) {
+        auto r = resolver->get({spec.host, resolveFamily(spec.kind)});
+        if (r.address) {
+          spec.address = *r.address;
+        } else {
+          spec.unavailable = r.reason;
+        }
+      }
+    }
     auto discovered = [&](const IpAddress& a, ProbeKind k, const std::string& name,
                           const std::string& origin) {
       ProbeTargetSpec s;
@@ -419,14 +448,33 @@ struct Prober::Impl {
         }
       }
     }
-    if (opts.lldp_management) {
-      for (const auto& m : NeighborTable::global().managementAddresses()) {
+    std::size_t over_limit = 0;
+    if (opts.lldp_management && opts.neighbors) {
+      // Without an lldp collector running (disabled by a reload) nothing else ages them out.
+      opts.neighbors->expire(std::chrono::steady_clock::now());
+      std::vector<IpAddress> taken;
+      for (const auto& m : opts.neighbors->managementAddresses()) {
         auto ip = parseIpAddress(m.address.address);
         if (!ip) continue;
         if (isLinkLocal(*ip)) ip->scope = ::if_nametoindex(m.interface.c_str());
+        if (std::find(taken.begin(), taken.end(), *ip) != taken.end()) continue;
+        if (taken.size() >= opts.max_lldp_targets) {
+          ++over_limit;
+          continue;
+        }
+        taken.push_back(*ip);
         discovered(*ip, ProbeKind::kIcmp, "lldp-management", "lldp");
       }
     }
+    if (over_limit > 0 && lldp_over_limit.load() == 0) {
+      log::warn(kComponent,
+                "LLDP neighbours advertise more management addresses than "
+                "max_lldp_targets (" +
+                    std::to_string(opts.max_lldp_targets) + "); probing the first " +
+                    std::to_string(opts.max_lldp_targets) +
+                    " (logged again only after the excess is gone)");
+    }
+    lldp_over_limit = over_limit;
     return out;
   }
 
@@ -461,9 +509,9 @@ struct Prober::Impl {
   void refreshTargets(std::int64_t now_mono) {
     auto desired = desiredTargets();
     std::lock_guard<std::mutex> lock(mu);
-    std::map<std::tuple<int, IpAddress, std::uint16_t, std::string>, std::unique_ptr<Target>> next;
+    std::map<TargetKey, std::unique_ptr<Target>> next;
     for (auto& spec : desired) {
-      auto key = std::make_tuple(static_cast<int>(spec.kind), spec.address, spec.port, spec.name);
+      auto key = targetKey(spec);
       if (next.count(key)) continue;
       if (next.size() >= opts.max_targets) {
         log::warn(kComponent, "more than " + std::to_string(opts.max_targets) +
@@ -490,7 +538,13 @@ struct Prober::Impl {
         log::debug(kComponent, std::string("probing ") + probeKindName(spec.kind) + " " +
                                    formatIpAddress(spec.address) + " (" + spec.name + ")");
       }
-      route(*t);
+      if (t->spec.unavailable.empty()) {
+        route(*t);
+      } else {
+        t->routed = false;
+        t->route_error = t->spec.unavailable;
+        t->stats.unavailable(t->spec.unavailable);
+      }
       next.emplace(key, std::move(t));
     }
     for (auto& [_, t] : targets) {  // the rest are gone
@@ -512,8 +566,8 @@ struct Prober::Impl {
       if (s.fd >= 0) continue;
       bool need = false;
       for (auto& [_, t] : targets)
-        need |=
-            t->spec.kind == ProbeKind::kIcmp && (t->spec.address.isV4() == (s.family == AF_INET));
+        need |= t->spec.kind == ProbeKind::kIcmp && t->spec.unavailable.empty() &&
+                (t->spec.address.isV4() == (s.family == AF_INET));
       if (!need) continue;
       const std::string before = s.error;
       openIcmp(s);
@@ -572,6 +626,10 @@ struct Prober::Impl {
   }
 
   void sendProbe(Target& t) {
+    if (!t.spec.unavailable.empty()) {  // a bad configuration or a name not resolved (yet)
+      t.stats.unavailable(t.spec.unavailable);
+      return;
+    }
     const std::int64_t now_rt = realtimeNs();
     switch (t.spec.kind) {
       case ProbeKind::kIcmp: {
@@ -820,8 +878,10 @@ struct Prober::Impl {
     std::int64_t refresh_at = monoNs();
     while (!stop.load()) {
       std::int64_t now = monoNs();
-      if (now >= refresh_at || NeighborTable::global().generation() != lldp_generation) {
-        lldp_generation = NeighborTable::global().generation();
+      const std::uint64_t generation = (opts.neighbors ? opts.neighbors->generation() : 0) +
+                                       (resolver ? resolver->generation() << 32 : 0);
+      if (now >= refresh_at || generation != lldp_generation) {
+        lldp_generation = generation;
         refreshTargets(now);
         refresh_at = now + toNs(kRefreshEvery);
       }
@@ -919,6 +979,14 @@ Prober::Prober(ProberOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->cookie = (static_cast<std::uint64_t>(rd()) << 32) | rd();
   impl_->echo_id = static_cast<std::uint16_t>(rd());
   impl_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  std::vector<HostResolver::Name> names;
+  for (const auto& t : impl_->opts.targets) {
+    if (!t.host.empty() && t.config_error.empty()) names.push_back({t.host, resolveFamily(t.kind)});
+  }
+  if (!names.empty()) {
+    impl_->resolver = std::make_unique<HostResolver>(std::move(names), impl_->opts.resolve_interval,
+                                                     impl_->opts.resolve_timeout);
+  }
   impl_->thread = std::thread([this] { impl_->run(); });
 }
 
@@ -939,11 +1007,16 @@ void Prober::visit(const std::function<void(const TargetView&)>& fn) const {
   }
 }
 
+std::size_t Prober::lldpAddressesOverLimit() const {
+  return impl_->lldp_over_limit.load();
+}
+
 bool Prober::settled() const {
+  if (impl_->resolver && !impl_->resolver->firstRoundDone()) return false;
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (!impl_->refreshed) return false;
   for (const auto& [_, t] : impl_->targets)
-    if (t->stats.reason() == "pending") return false;
+    if (t->stats.reason() == "pending" || t->stats.reason() == "resolving") return false;
   return true;
 }
 

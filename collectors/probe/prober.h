@@ -29,6 +29,8 @@
 
 namespace foreshock {
 
+class NeighborTable;
+
 // kNdp: IPv6 neighbour discovery (Neighbor Solicitation/Advertisement), ARP's IPv6 twin.
 enum class ProbeKind { kIcmp, kTcp, kArp, kNdp };
 const char* probeKindName(ProbeKind k);
@@ -43,6 +45,15 @@ struct ProbeTargetSpec {
   Duration timeout{std::chrono::seconds(2)};
   Labels labels;       // extra labels from the configuration
   std::string origin;  // "config", "gateway" or "lldp"
+  // A configured host name (address is then what it resolves to, set by the prober); empty
+  // for an IP literal.
+  std::string host;
+  // Why this configured target can never be probed (a bad address, a tcp target without a
+  // port...): it is reported down with reason invalid_config, the other targets run.
+  std::string config_error;
+  // Set by the prober: why the target cannot be probed right now (invalid_config, resolving,
+  // resolve_failed, resolve_timeout); empty when it can.
+  std::string unavailable;
 };
 
 struct ProberOptions {
@@ -54,7 +65,17 @@ struct ProberOptions {
   Duration interval{std::chrono::seconds(1)};  // for discovered targets
   Duration timeout{std::chrono::seconds(2)};
   std::size_t max_targets = 4096;
+  // At most this many distinct LLDP-advertised management addresses become targets (anyone
+  // on the wire can advertise addresses); the rest are counted, not probed.
+  std::size_t max_lldp_targets = 8;
+  // Host-name targets are resolved every resolve_interval, each lookup waited for at most
+  // resolve_timeout (on a separate thread: probing never waits for DNS).
+  Duration resolve_interval{std::chrono::minutes(1)};
+  Duration resolve_timeout{std::chrono::seconds(2)};
   std::filesystem::path ping_group_range;  // <procfs>/sys/net/ipv4/ping_group_range
+  // Where LLDP management addresses come from (the agent's table); null: none. The prober
+  // ages out expired entries before reading it.
+  std::shared_ptr<NeighborTable> neighbors;
 };
 
 // What collect() sees of one target.
@@ -86,6 +107,9 @@ class Prober {
   void visit(const std::function<void(const TargetView&)>& fn) const;
   std::vector<IcmpSocketView> sockets() const;
   std::uint64_t probesSent() const { return probes_sent_.load(); }
+  // Distinct LLDP management addresses not probed because of max_lldp_targets, as of the
+  // last target refresh.
+  std::size_t lldpAddressesOverLimit() const;
   // True once the targets have been discovered and every target has an outcome (answered,
   // lost, or unable to run). The first collect() waits a little for this, so one-shot runs
   // (`foreshock check`, `collect`) report real results instead of "pending".

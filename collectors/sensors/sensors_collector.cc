@@ -15,6 +15,7 @@
 #include "collectors/sensors/thermal.h"
 #include "core/file_util.h"
 #include "core/log.h"
+#include "core/name_filter.h"
 
 namespace foreshock {
 
@@ -56,29 +57,18 @@ struct JobState {
   sensors::CoolingDevice cooling;
 };
 
-// A regex option: empty means "no pattern" (nothing excluded); matched against the whole name.
-struct Filter {
-  std::optional<std::regex> re;
-  explicit Filter(const std::string& pattern) {
-    if (!pattern.empty()) re.emplace(pattern, std::regex::ECMAScript);
-  }
-  bool matches(const std::string& s) const { return re && std::regex_match(s, *re); }
-};
-
 // Thread-safety: collect() runs on one scheduler thread at a time (the Collector contract);
 // the only state shared with worker threads is the BlockedSet and each job's JobState, both
 // behind their own mutexes, and the process-wide LibSensors, which locks itself.
 class SensorsCollector final : public Collector {
  public:
-  explicit SensorsCollector(const CollectorContext& ctx)
+  SensorsCollector(const CollectorContext& ctx, NameFilter chips, NameFilter sensors)
       : name_(ctx.name),
         paths_(ctx.paths),
         clock_(ctx.clock),
         config_file_(ctx.config.getStringOr("config_file", "")),
-        chip_include_(ctx.config.getString("chip_include")),
-        chip_exclude_(ctx.config.getString("chip_exclude")),
-        sensor_include_(ctx.config.getString("sensor_include")),
-        sensor_exclude_(ctx.config.getString("sensor_exclude")),
+        chips_(std::move(chips)),
+        sensors_(std::move(sensors)),
         drivetemp_(ctx.config.getBool("drivetemp")),
         thermal_(ctx.config.getBool("thermal_zones")),
         read_timeout_(ctx.config.getDuration("read_timeout")),
@@ -123,7 +113,7 @@ class SensorsCollector final : public Collector {
                {{"chip", chip.name}, {"driver", chip.driver}, {"adapter", chip.adapter}});
       for (std::size_t fi = 0; fi < chip.features.size(); ++fi) {
         const auto& feature = chip.features[fi];
-        if (sensor_exclude_.matches(feature.name)) continue;  // excluded by name: never read
+        if (sensors_.excluded(feature.name)) continue;  // excluded by name: never read
         sensors::SensorReading reading;
         reading.chip = chip.name;
         reading.sensor = feature.name;
@@ -159,12 +149,12 @@ class SensorsCollector final : public Collector {
     // drivetemp reads the disk's temperature with SMART/SCT commands; that I/O can reset the
     // drive's spin-down (standby) timer, so polling it keeps idle disks spinning.
     if (chip.driver == "drivetemp" && !drivetemp_) return false;
-    return chip_include_.matches(chip.name) && !chip_exclude_.matches(chip.name);
+    return chips_.accepts(chip.name);
   }
 
   bool sensorWanted(const std::string& name, const std::string& label) const {
-    if (sensor_exclude_.matches(name) || sensor_exclude_.matches(label)) return false;
-    return sensor_include_.matches(name) || sensor_include_.matches(label);
+    if (sensors_.excluded(name) || sensors_.excluded(label)) return false;
+    return sensors_.included(name) || sensors_.included(label);
   }
 
   sensors::ConfBundle loadConfig() {
@@ -435,7 +425,8 @@ class SensorsCollector final : public Collector {
   HostPaths paths_;
   const Clock* clock_;
   std::string config_file_;
-  Filter chip_include_, chip_exclude_, sensor_include_, sensor_exclude_;
+  NameFilter chips_;    // chip_include / chip_exclude
+  NameFilter sensors_;  // sensor_include / sensor_exclude, by name or label
   bool drivetemp_;
   bool thermal_;
   Duration read_timeout_;
@@ -495,7 +486,12 @@ CollectorInfo sensorsCollectorInfo() {
                     "returns. At most 8 reads may be blocked at once."),
   };
   info.factory = [](const CollectorContext& ctx) -> Result<std::unique_ptr<Collector>> {
-    return std::unique_ptr<Collector>(std::make_unique<SensorsCollector>(ctx));
+    auto chips = NameFilter::fromConfig(ctx.config, "chip_include", "chip_exclude");
+    if (!chips) return chips.error();
+    auto sensors = NameFilter::fromConfig(ctx.config, "sensor_include", "sensor_exclude");
+    if (!sensors) return sensors.error();
+    return std::unique_ptr<Collector>(
+        std::make_unique<SensorsCollector>(ctx, std::move(*chips), std::move(*sensors)));
   };
   return info;
 }

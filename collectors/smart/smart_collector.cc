@@ -3,6 +3,7 @@
 #include "collectors/smart/live_source.h"
 #include "collectors/smart/replay_source.h"
 #include "collectors/smart/smart_engine.h"
+#include "core/name_filter.h"
 
 namespace foreshock {
 
@@ -46,8 +47,11 @@ CollectorInfo smartCollectorInfo() {
       opt::string("replay_dir", "",
                   "Read saved SMART data from this folder instead of devices: skdump --save "
                   "blobs, smartctl --json files, raw NVMe log pages (*.nvme). Empty: live disks."),
-      opt::regex("include", ".*", "Only disks whose device name matches."),
-      opt::regex("exclude", "", "Skip disks whose device name matches (empty: none)."),
+      opt::regex("include", ".*",
+                 "Only disks whose device name (sda, nvme0n1, a configured device label) fully "
+                 "matches this regex (e.g. \"sd.*\"; empty: none)."),
+      opt::regex("exclude", "",
+                 "Skip disks whose device name fully matches this regex (empty: none)."),
       opt::enumeration("power_check", "standby", {"never", "sleep", "standby"},
                        "Skip the SMART read of a disk in this power mode or deeper, like smartd "
                        "-n: never (always read), sleep, standby."),
@@ -89,6 +93,7 @@ CollectorInfo smartCollectorInfo() {
     eo.gone_retention = c.getDuration("gone_retention");
     eo.include = c.getString("include");
     eo.exclude = c.getString("exclude");
+    if (auto f = NameFilter::fromConfig(c); !f) return f.error();
     if (c.has("timeout") && eo.read_timeout >= c.getDuration("timeout")) {
       return makeError(c.path + ".read_timeout (" + formatDuration(eo.read_timeout) +
                        ") must be shorter than " + c.path + ".timeout (" +

@@ -76,8 +76,7 @@ SmartEngine::SmartEngine(std::shared_ptr<DeviceSource> source, EngineOptions opt
     : source_(std::move(source)),
       options_(std::move(options)),
       clock_(clock),
-      include_(options_.include.empty() ? ".*" : options_.include) {
-  if (!options_.exclude.empty()) exclude_ = std::regex(options_.exclude);
+      devices_(options_.include, options_.exclude) {
   if (options_.parallel == 0) options_.parallel = 1;
 }
 
@@ -136,8 +135,7 @@ void SmartEngine::collect(MetricSet& out) {
   std::vector<DiskIdentity> found = source_->discover();
   std::set<std::string> present;
   for (auto& id : found) {
-    if (!std::regex_search(id.device, include_)) continue;
-    if (exclude_ && std::regex_search(id.device, *exclude_)) continue;
+    if (!devices_.accepts(id.device)) continue;
     present.insert(id.device);
     auto [it, inserted] = disks_.try_emplace(id.device);
     DiskState& st = it->second;

@@ -6,12 +6,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 
 #include "collectors/smart/device_source.h"
 #include "core/clock.h"
 #include "core/metric_set.h"
+#include "core/name_filter.h"
 
 namespace foreshock::smart {
 
@@ -23,9 +23,11 @@ struct EngineOptions {
   std::size_t parallel = 4;                          // disks read at the same time
   Duration read_timeout = std::chrono::seconds(60);  // all reads of one cycle
   Duration gone_retention = std::chrono::hours(24);  // how long a vanished disk is reported
-  std::string include = ".*";                        // device-name regex
-  std::string exclude;                               // device-name regex; empty excludes nothing
-  std::string component = "smart";                   // log component
+  // Device-name NameFilter patterns (whole name): include "" selects no disk, exclude ""
+  // excludes none.
+  std::string include = ".*";
+  std::string exclude;
+  std::string component = "smart";  // log component
 };
 
 // Thread-safety: collect() must not run concurrently with itself (the scheduler guarantees
@@ -66,8 +68,7 @@ class SmartEngine {
   std::shared_ptr<DeviceSource> source_;
   EngineOptions options_;
   const Clock& clock_;
-  std::regex include_;
-  std::optional<std::regex> exclude_;
+  NameFilter devices_;
   std::map<std::string, DiskState> disks_;
 };
 

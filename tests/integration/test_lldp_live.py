@@ -18,7 +18,7 @@ collectors:
   lldp:
     interval: 1s
     timeout: 1s
-    include: "^eth"
+    include: "eth.*"
   probe:
     interval: 1s
     timeout: 1s

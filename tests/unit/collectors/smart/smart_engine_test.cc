@@ -291,18 +291,29 @@ TEST_F(SmartEngineTest, SwappedDiskUnderTheSameNameStartsWithoutOldValues) {
   EXPECT_EQ(c.value("foreshock_disk_temperature_celsius", {{"device", "sda"}}), std::nullopt);
 }
 
-TEST_F(SmartEngineTest, IncludeAndExcludeFilterDeviceNames) {
+TEST_F(SmartEngineTest, IncludeAndExcludeFilterWholeDeviceNames) {
   source_->disks["sda"] = {PowerState::kActive, goodReading("A1", 30), {}, "A1"};
   source_->disks["sdb"] = {PowerState::kActive, goodReading("B1", 30), {}, "B1"};
+  source_->disks["sdb1x"] = {PowerState::kActive, goodReading("B2", 30), {}, "B2"};
   source_->disks["nvme0n1"] = {PowerState::kActive, goodReading("N1", 30), {}, "N1"};
   EngineOptions o;
-  o.include = "^sd";
-  o.exclude = "^sdb$";
+  o.include = "sd.*";
+  o.exclude = "sdb";  // the whole name: sdb only, not sdb1x
   SmartEngine e(source_, o, clock_);
   auto c = run(e);
   EXPECT_EQ(c.value("foreshock_disk_up", {{"device", "sda"}}), 1);
   EXPECT_EQ(c.value("foreshock_disk_up", {{"device", "sdb"}}), std::nullopt);
+  EXPECT_EQ(c.value("foreshock_disk_up", {{"device", "sdb1x"}}), 1);
   EXPECT_EQ(c.value("foreshock_disk_up", {{"device", "nvme0n1"}}), std::nullopt);
+}
+
+TEST_F(SmartEngineTest, APatternMatchingOnlyPartOfTheNameSelectsNothing) {
+  source_->disks["sda"] = {PowerState::kActive, goodReading("A1", 30), {}, "A1"};
+  EngineOptions o;
+  o.include = "sd";  // a substring is not the whole name
+  SmartEngine e(source_, o, clock_);
+  auto c = run(e);
+  EXPECT_EQ(c.value("foreshock_disk_up", {{"device", "sda"}}), std::nullopt);
 }
 
 TEST_F(SmartEngineTest, ParallelReadsStayWithinTheBound) {
