@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "health/engine.h"
 #include "health/risk_model.h"
@@ -60,35 +63,93 @@ struct Emitter {
 
 // ---- disks ----
 
-struct CounterRule {
-  int id;
+// A counter whose growth within the 7-day window is a finding: media counters (growth is
+// critical, a stable non-zero count a warning) and transport counters (growth is a warning that
+// blames the cable, port or HBA, not the disk). Texts use {inc} (the 7-day increase) and {now}
+// (the current value).
+struct GrowthRule {
   const char* check;
-  const char* what;
+  const char* series;  // the history series (recordDisk) and the evidence name; "" for ATA ids
+  int ata_id;          // the ATA attribute whose raw value is read; 0 for the other fields
+  std::optional<double> DiskObservation::*field;  // the value when ata_id is 0
+  Severity on_growth;
+  const char* grown;    // summary when the count grew
+  const char* action;   // action when the count grew
+  const char* present;  // summary of a non-zero count that did not grow (warning); nullptr: ok
+  const char* ok;       // summary otherwise
 };
-constexpr CounterRule kMediaCounters[] = {
-    {signals::kAtaReallocated, "reallocated_sectors", "reallocated sectors (SMART 5)"},
-    {signals::kAtaReportedUncorrect, "reported_uncorrectable",
-     "reported uncorrectable errors (SMART 187)"},
-    {signals::kAtaPending, "pending_sectors", "pending sectors (SMART 197)"},
-    {signals::kAtaOfflineUncorrectable, "offline_uncorrectable",
-     "offline uncorrectable sectors (SMART 198)"},
+
+constexpr const char* kReplaceNow =
+    "Back up the data on this disk now and replace it; do not wait for it to fail completely.";
+constexpr const char* kPlanReplace =
+    "Check that backups of this disk are current and plan its replacement; watch whether the "
+    "count keeps growing.";
+// Why only growth for the transport counters: 188 is a packed vendor counter that is non-zero
+// on ~5 % of healthy Seagate drives, and old CRC errors stay forever after a cable was replaced.
+constexpr const char* kAtaCable =
+    "Reseat or replace the SATA/SAS cable and check the controller port or backplane slot; the "
+    "disk itself is not the suspect.";
+constexpr const char* kScsiTransport =
+    "Check the SAS cable, expander and HBA port of this disk (and whether its neighbours show "
+    "the same); the media is not the suspect unless its error counters grow too.";
+
+constexpr GrowthRule kGrowthRules[] = {
+    {"reallocated_sectors", "", signals::kAtaReallocated, nullptr, Severity::kCritical,
+     "reallocated sectors (SMART 5) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "reallocated sectors (SMART 5) is {now} (not growing in the last 7 days)",
+     "reallocated sectors (SMART 5): 0"},
+    {"reported_uncorrectable", "", signals::kAtaReportedUncorrect, nullptr, Severity::kCritical,
+     "reported uncorrectable errors (SMART 187) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "reported uncorrectable errors (SMART 187) is {now} (not growing in the last 7 days)",
+     "reported uncorrectable errors (SMART 187): 0"},
+    {"pending_sectors", "", signals::kAtaPending, nullptr, Severity::kCritical,
+     "pending sectors (SMART 197) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "pending sectors (SMART 197) is {now} (not growing in the last 7 days)",
+     "pending sectors (SMART 197): 0"},
+    {"offline_uncorrectable", "", signals::kAtaOfflineUncorrectable, nullptr, Severity::kCritical,
+     "offline uncorrectable sectors (SMART 198) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "offline uncorrectable sectors (SMART 198) is {now} (not growing in the last 7 days)",
+     "offline uncorrectable sectors (SMART 198): 0"},
+    {"command_timeouts", "", signals::kAtaCommandTimeout, nullptr, Severity::kWarning,
+     "command timeouts (SMART 188) grew by {inc} in 7 days: a cable, port or backplane problem, "
+     "not a failing disk",
+     kAtaCable, nullptr, "command timeouts (SMART 188) not growing"},
+    {"interface_crc_errors", "", signals::kAtaCrcErrors, nullptr, Severity::kWarning,
+     "interface CRC errors (SMART 199) grew by {inc} in 7 days: a cable, port or backplane "
+     "problem, not a failing disk",
+     kAtaCable, nullptr, "interface CRC errors (SMART 199) not growing"},
+    {"media_errors", "media_errors_total", 0, &DiskObservation::media_errors, Severity::kCritical,
+     "media errors grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "{now} media errors recorded (not growing in 7 days)", "no media errors"},
+    {"scsi_grown_defects", "grown_defects", 0, &DiskObservation::scsi_grown_defects,
+     Severity::kCritical, "grown defect list grew by {inc} in 7 days", kReplaceNow,
+     "{now} grown defects (not growing in 7 days)", "no grown defects"},
+    {"scsi_uncorrected_errors", "uncorrected_errors_total", 0, &DiskObservation::scsi_uncorrected,
+     Severity::kCritical, "uncorrected read/write errors grew by {inc} in 7 days", kReplaceNow,
+     nullptr, "no new uncorrected errors"},
+    // Like SMART 188/199 on ATA: errors that are not the media's (transport, expander, HBA).
+    {"scsi_non_medium_errors", "non_medium_errors_total", 0, &DiskObservation::scsi_non_medium,
+     Severity::kWarning,
+     "non-medium errors grew by {inc} in 7 days: a cable, expander or HBA problem more than a "
+     "failing disk",
+     kScsiTransport, nullptr, "non-medium errors not growing"},
 };
-constexpr CounterRule kLinkCounters[] = {
-    {signals::kAtaCommandTimeout, "command_timeouts", "command timeouts (SMART 188)"},
-    {signals::kAtaCrcErrors, "interface_crc_errors", "interface CRC errors (SMART 199)"},
-};
+
+// `text` with {inc} and {now} replaced.
+std::string fill(std::string text, double inc, double now) {
+  for (auto [key, v] : {std::pair<const char*, double>{"{inc}", inc}, {"{now}", now}}) {
+    for (auto at = text.find(key); at != std::string::npos; at = text.find(key)) {
+      text.replace(at, std::string_view(key).size(), num(v));
+    }
+  }
+  return text;
+}
 
 double inc7(const HistoryStore& h, const DiskObservation& d, const std::string& series,
             double now) {
   const auto* s = h.series("disk", d.serial, series);
   return s ? s->increase(now, kDiskWindow) : 0;
 }
-
-const char* kReplaceNow =
-    "Back up the data on this disk now and replace it; do not wait for it to fail completely.";
-const char* kPlanReplace =
-    "Check that backups of this disk are current and plan its replacement; watch whether the "
-    "count keeps growing.";
 
 }  // namespace
 
@@ -141,42 +202,6 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     } else {
       e.ok("prefail_threshold", "every pre-fail attribute is above its threshold");
     }
-
-    for (const auto& r : kMediaCounters) {
-      auto raw = d.raw(r.id);
-      if (!raw) continue;
-      double inc = inc7(h, d, ataSeriesName(r.id), now);
-      std::vector<Evidence> ev{{ataSeriesName(r.id), *raw}, {"increase_7d", inc}};
-      if (inc > 0) {
-        e.add(r.check, Severity::kCritical,
-              std::string(r.what) + " grew by " + num(inc) + " in 7 days (now " + num(*raw) + ")",
-              ev, kReplaceNow);
-      } else if (*raw > 0) {
-        e.add(r.check, Severity::kWarning,
-              std::string(r.what) + " is " + num(*raw) + " (not growing in the last 7 days)", ev,
-              kPlanReplace);
-      } else {
-        e.ok(r.check, std::string(r.what) + ": 0", ev);
-      }
-    }
-    for (const auto& r : kLinkCounters) {
-      auto raw = d.raw(r.id);
-      if (!raw) continue;
-      double inc = inc7(h, d, ataSeriesName(r.id), now);
-      std::vector<Evidence> ev{{ataSeriesName(r.id), *raw}, {"increase_7d", inc}};
-      // Why only growth: 188 is a packed vendor counter that is non-zero on ~5 % of healthy
-      // Seagate drives, and old CRC errors stay forever after a cable was replaced.
-      if (inc > 0) {
-        e.add(r.check, Severity::kWarning,
-              std::string(r.what) + " grew by " + num(inc) +
-                  " in 7 days: a cable, port or backplane problem, not a failing disk",
-              ev,
-              "Reseat or replace the SATA/SAS cable and check the controller port or backplane "
-              "slot; the disk itself is not the suspect.");
-      } else {
-        e.ok(r.check, std::string(r.what) + " not growing", ev);
-      }
-    }
   }
 
   if (!d.nvme_warning_bits.empty() || d.nvme_spare || d.nvme_percentage_used) {
@@ -227,59 +252,18 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
       }
     }
   }
-  if (d.media_errors) {
-    double inc = inc7(h, d, "media_errors_total", now);
-    std::vector<Evidence> ev{{"media_errors_total", *d.media_errors}, {"increase_7d", inc}};
+  for (const auto& r : kGrowthRules) {
+    std::optional<double> value = r.ata_id != 0 ? d.raw(r.ata_id) : d.*r.field;
+    if (!value) continue;
+    std::string series = r.ata_id != 0 ? ataSeriesName(r.ata_id) : r.series;
+    double inc = inc7(h, d, series, now);
+    std::vector<Evidence> ev{{series, *value}, {"increase_7d", inc}};
     if (inc > 0) {
-      e.add("media_errors", Severity::kCritical,
-            "media errors grew by " + num(inc) + " in 7 days (now " + num(*d.media_errors) + ")",
-            ev, kReplaceNow);
-    } else if (*d.media_errors > 0) {
-      e.add("media_errors", Severity::kWarning,
-            num(*d.media_errors) + " media errors recorded (not growing in 7 days)", ev,
-            kPlanReplace);
+      e.add(r.check, r.on_growth, fill(r.grown, inc, *value), ev, r.action);
+    } else if (r.present != nullptr && *value > 0) {
+      e.add(r.check, Severity::kWarning, fill(r.present, inc, *value), ev, kPlanReplace);
     } else {
-      e.ok("media_errors", "no media errors", ev);
-    }
-  }
-  if (d.scsi_grown_defects) {
-    double inc = inc7(h, d, "grown_defects", now);
-    std::vector<Evidence> ev{{"grown_defects", *d.scsi_grown_defects}, {"increase_7d", inc}};
-    if (inc > 0) {
-      e.add("scsi_grown_defects", Severity::kCritical,
-            "grown defect list grew by " + num(inc) + " in 7 days", ev, kReplaceNow);
-    } else if (*d.scsi_grown_defects > 0) {
-      e.add("scsi_grown_defects", Severity::kWarning,
-            num(*d.scsi_grown_defects) + " grown defects (not growing in 7 days)", ev,
-            kPlanReplace);
-    } else {
-      e.ok("scsi_grown_defects", "no grown defects", ev);
-    }
-  }
-  if (d.scsi_uncorrected) {
-    double inc = inc7(h, d, "uncorrected_errors_total", now);
-    std::vector<Evidence> ev{{"uncorrected_errors_total", *d.scsi_uncorrected},
-                             {"increase_7d", inc}};
-    if (inc > 0) {
-      e.add("scsi_uncorrected_errors", Severity::kCritical,
-            "uncorrected read/write errors grew by " + num(inc) + " in 7 days", ev, kReplaceNow);
-    } else {
-      e.ok("scsi_uncorrected_errors", "no new uncorrected errors", ev);
-    }
-  }
-  if (d.scsi_non_medium) {
-    // Like SMART 188/199 on ATA: errors that are not the media's (transport, expander, HBA).
-    double inc = inc7(h, d, "non_medium_errors_total", now);
-    std::vector<Evidence> ev{{"non_medium_errors_total", *d.scsi_non_medium}, {"increase_7d", inc}};
-    if (inc > 0) {
-      e.add("scsi_non_medium_errors", Severity::kWarning,
-            "non-medium errors grew by " + num(inc) +
-                " in 7 days: a cable, expander or HBA problem more than a failing disk",
-            ev,
-            "Check the SAS cable, expander and HBA port of this disk (and whether its neighbours "
-            "show the same); the media is not the suspect unless its error counters grow too.");
-    } else {
-      e.ok("scsi_non_medium_errors", "non-medium errors not growing", ev);
+      e.ok(r.check, r.ok, ev);
     }
   }
   if (d.self_test_passed) {
