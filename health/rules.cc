@@ -19,6 +19,8 @@ namespace {
 
 constexpr double kMinute = 60, kHour = 3600, kDay = 86400;
 constexpr double kDiskWindow = 7 * kDay;
+// A drive that reports its own trip temperature is a warning this close below it.
+constexpr double kDriveTripMargin = 5;
 
 std::string fix(double v, int decimals) {
   char buf[64];
@@ -93,6 +95,10 @@ constexpr const char* kScsiTransport =
     "Check the SAS cable, expander and HBA port of this disk (and whether its neighbours show "
     "the same); the media is not the suspect unless its error counters grow too.";
 
+constexpr const char* kDiskGone =
+    "The disk no longer answers at all: if it was not removed on purpose it has failed (or its "
+    "cable, slot or controller has); replace it and restore its data.";
+
 constexpr GrowthRule kGrowthRules[] = {
     {"reallocated_sectors", "", signals::kAtaReallocated, nullptr, Severity::kCritical,
      "reallocated sectors (SMART 5) grew by {inc} in 7 days (now {now})", kReplaceNow,
@@ -147,8 +153,52 @@ std::string fill(std::string text, double inc, double now) {
 
 double inc7(const HistoryStore& h, const DiskObservation& d, const std::string& series,
             double now) {
-  const auto* s = h.series("disk", d.serial, series);
+  const auto* s = h.series("disk", d.historyId(), series);
   return s ? s->increase(now, kDiskWindow) : 0;
+}
+
+// The disk's temperature against the drive's own limit when it reports one (the SCSI trip
+// temperature), else the configured defaults for its kind; the NVMe critical-warning
+// temperature bit (the drive itself says it is outside its thresholds) is at least a warning.
+void evaluateDiskTemperature(const DiskObservation& d, const HealthOptions& options, Emitter& e) {
+  bool nvme_bit = std::find(d.nvme_warning_bits.begin(), d.nvme_warning_bits.end(),
+                            "temperature") != d.nvme_warning_bits.end();
+  if (!d.temperature && !nvme_bit) return;
+  const bool ssd = d.isNvme() || d.rotational == false;
+  double warn = ssd ? options.ssd_temperature_warning : options.disk_temperature_warning;
+  double crit = ssd ? options.ssd_temperature_critical : options.disk_temperature_critical;
+  std::string whose = ssd ? "the default SSD limit" : "the default disk limit";
+  if (d.temperature_trip && *d.temperature_trip > 0) {
+    crit = *d.temperature_trip;
+    warn = crit - kDriveTripMargin;
+    whose = "the drive's trip temperature";
+  }
+  std::vector<Evidence> ev;
+  if (d.temperature) ev.push_back({"temperature_celsius", *d.temperature});
+  ev.push_back({"warning_celsius", warn});
+  ev.push_back({"critical_celsius", crit});
+  if (d.isNvme()) ev.push_back({"nvme_temperature_warning", nvme_bit ? 1.0 : 0.0});
+  const char* cool =
+      "Cool the disk: check the fans and airflow over the drive bays, blanking panels and the "
+      "room or rack inlet temperature; heat shortens a disk's life and a drive past its limit "
+      "may stop or throttle.";
+  if (d.temperature && *d.temperature >= crit) {
+    e.add("disk_temperature", Severity::kCritical,
+          num(*d.temperature) + " C is at or above " + whose + " " + num(crit) + " C", ev, cool);
+  } else if (d.temperature && *d.temperature >= warn) {
+    e.add("disk_temperature", Severity::kWarning,
+          num(*d.temperature) + " C is at or above the warning limit " + num(warn) + " C (" +
+              whose + " is " + num(crit) + " C)",
+          ev, cool);
+  } else if (nvme_bit) {
+    e.add("disk_temperature", Severity::kWarning,
+          "the drive reports a temperature outside its own thresholds (NVMe critical warning: "
+          "temperature)" +
+              (d.temperature ? "; now " + num(*d.temperature) + " C" : std::string()),
+          ev, cool);
+  } else {
+    e.ok("disk_temperature", num(*d.temperature) + " C, below its limits", ev);
+  }
 }
 
 }  // namespace
@@ -163,9 +213,29 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
   Emitter e{out, "disks", "disk/" + (d.device.empty() ? d.serial : d.device), subject};
   // The device name stands in for an unknown serial (observe.h): only a real one is a label.
   if (!d.serial.empty() && d.serial != d.device) e.identity = {{"serial", d.serial}};
+  const std::size_t first = out->size();
 
+  if (d.gone()) {
+    // The engine adds what was known before it disappeared (HealthEngine::process).
+    e.add("disk_present", Severity::kWarning,
+          "the disk disappeared from the system (it no longer answers at all)", {{"up", 0}},
+          kDiskGone);
+    return;
+  }
+  if (d.noSmartByDesign()) {
+    // Not a finding about the disk: nothing can be known of its health from here.
+    e.add("smart_available", Severity::kInfo,
+          d.isVirtual() ? "no SMART (virtual disk): the hypervisor or cloud volume does not pass "
+                          "SMART through; watch the host's disks or the provider's status instead"
+                        : "no SMART: the device does not support it (" + d.down_reason + ")",
+          {}, "");
+    return;
+  }
   if (d.up && !*d.up) {
-    e.add("smart_readable", Severity::kWarning, "SMART data could not be read from this disk", {},
+    e.add("smart_readable", Severity::kWarning,
+          "SMART data could not be read from this disk" +
+              (d.down_reason.empty() ? std::string() : " (" + d.down_reason + ")"),
+          {},
           "Check the disk's connection and the agent's log for the smart collector's error; a "
           "disk that stops answering SMART queries may be failing.");
   }
@@ -275,7 +345,13 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     }
   }
 
-  if (auto f = riskFeatures(d, h, now)) {
+  evaluateDiskTemperature(d, options, e);
+
+  // The risk model reads the history under the disk's serial: hand it a copy whose serial (and
+  // device, so that historyId() is the same) is the history id.
+  DiskObservation keyed = d;
+  keyed.serial = keyed.device = d.historyId();
+  if (auto f = riskFeatures(keyed, h, now)) {
     double r = riskScore(*f);
     if (risk != nullptr) *risk = r;
     std::vector<Evidence> ev{{"risk", r}, {"operating_point", options.risk_warning}};
@@ -291,6 +367,14 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     } else {
       e.ok("failure_risk", "failure risk " + fix(r, 3), ev);
     }
+  }
+
+  if (out->size() == first) {
+    // Up, but not one SMART value in the snapshot: still a disk of this host, listed as such.
+    e.add("smart_data", Severity::kInfo,
+          "no SMART values read yet (the disk sleeps since the agent started, or it reports its "
+          "identity only)",
+          {}, "");
   }
 }
 
@@ -396,7 +480,9 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector
       return it == ent->series.end() ? 0.0 : it->second.increase(obs.time, w);
     };
     if (i.has_errors) {
-      double phys = inc("physical_errors_total", window) + inc("link_errors_total", window);
+      // Physical-layer errors only: carrier changes (the "link" class) are flaps, judged by
+      // link_flapping below; a flap is two carrier changes and no corrupted frame.
+      double phys = inc("physical_errors_total", window);
       double pkts = inc("receive_packets_total", window);
       double ratio = pkts > 0 ? phys / pkts : (phys > 0 ? 1.0 : 0.0);
       std::vector<Evidence> ev{{"physical_errors_increase_15m", phys},
@@ -431,17 +517,24 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector
         e.ok("host_drops", "no host drops growing", {{"host_drops_increase_15m", host}});
       }
     }
+    // Flaps from the link events the netdev collector counts; without them (link events not
+    // available), from the kernel's carrier-change count, two changes (down, up) per flap.
+    std::optional<double> flaps;
     if (i.flaps) {
-      double flaps = inc("link_flaps_total", kHour);
-      std::vector<Evidence> ev{{"flaps_increase_1h", flaps}};
+      flaps = inc("link_flaps_total", kHour);
+    } else if (i.has_errors) {
+      flaps = std::floor(inc("link_errors_total", kHour) / 2);
+    }
+    if (flaps) {
+      std::vector<Evidence> ev{{"flaps_increase_1h", *flaps}};
       const char* act =
           "The link goes down and up: reseat or replace the cable or optic, check the switch "
           "port's log and its negotiated speed.";
-      if (flaps >= 10) {
-        e.add("link_flapping", Severity::kCritical, num(flaps) + " link flaps in the last hour", ev,
-              act);
-      } else if (flaps >= 3) {
-        e.add("link_flapping", Severity::kWarning, num(flaps) + " link flaps in the last hour", ev,
+      if (*flaps >= 10) {
+        e.add("link_flapping", Severity::kCritical, num(*flaps) + " link flaps in the last hour",
+              ev, act);
+      } else if (*flaps >= 3) {
+        e.add("link_flapping", Severity::kWarning, num(*flaps) + " link flaps in the last hour", ev,
               act);
       } else {
         e.ok("link_flapping", "link stable", ev);
