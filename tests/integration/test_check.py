@@ -13,9 +13,11 @@ the input is the exposition they publish).
 - an input that never arrives (a FIFO nobody writes, like a hung network mount) is cut off by
   --timeout: UNKNOWN and exit 3 at the bound, not a check that hangs its monitoring system.
 """
+import atexit
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,7 @@ FAILED_CSV = os.path.join(TEST_DATA, "backblaze", "ST4000DM000-2018", "failed_dr
 SERIAL = "S300XJXN"
 schema = json.load(open(os.path.join(SOURCE_DIR, "docs", "check-report.schema.json")))
 tmp = tempfile.mkdtemp(prefix="foreshock-check-test-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # also when a check fails (sys.exit)
 state = os.path.join(tmp, "state")
 os.makedirs(state)
 config = os.path.join(tmp, "foreshock.yml")
