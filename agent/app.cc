@@ -151,6 +151,12 @@ HealthOptions healthOptions(const AgentConfig& cfg) {
     o.risk_warning = h.getDouble("disk_risk_warning");
     o.risk_critical = std::max(o.risk_critical, o.risk_warning);
   }
+  for (auto [key, field] : {std::pair{"disk_temperature_warning", &o.disk_temperature_warning},
+                            {"disk_temperature_critical", &o.disk_temperature_critical},
+                            {"ssd_temperature_warning", &o.ssd_temperature_warning},
+                            {"ssd_temperature_critical", &o.ssd_temperature_critical}}) {
+    if (h.has(key)) *field = h.getDouble(key);
+  }
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <cstdio>
 #include <regex>
 #include <sstream>
 
@@ -79,6 +80,18 @@ const std::vector<SectionSchema>& topLevelSchemas() {
            opt::number("disk_risk_warning", -1, -1, 1,
                        "Disk failure risk at or above which a warning is raised; -1 uses the "
                        "operating point chosen on the training data (docs/prediction.md)."),
+           opt::number("disk_temperature_warning", 55, 0, 150,
+                       "Temperature (Celsius) at which a spinning disk is a warning, unless the "
+                       "drive reports its own trip temperature (docs/health.md)."),
+           opt::number("disk_temperature_critical", 60, 0, 150,
+                       "Temperature (Celsius) at which a spinning disk is critical; above "
+                       "disk_temperature_warning."),
+           opt::number("ssd_temperature_warning", 70, 0, 150,
+                       "Temperature (Celsius) at which an SSD (NVMe or non-rotational) is a "
+                       "warning, unless the drive reports its own trip temperature."),
+           opt::number("ssd_temperature_critical", 80, 0, 150,
+                       "Temperature (Celsius) at which an SSD is critical; above "
+                       "ssd_temperature_warning."),
        }},
   };
   return schemas;
@@ -449,7 +462,20 @@ ConfigLoad parseConfig(const std::string& text, const std::string& source,
     if (k == "web") cfg.web = std::move(*sec);
     if (k == "state") cfg.state = std::move(*sec);
     if (k == "log") cfg.log = std::move(*sec);
-    if (k == "health") cfg.health = std::move(*sec);
+    if (k == "health") {
+      bool ordered = true;
+      for (const char* kind : {"disk", "ssd"}) {
+        std::string w = std::string(kind) + "_temperature_warning";
+        std::string c = std::string(kind) + "_temperature_critical";
+        if (sec->getDouble(w) >= sec->getDouble(c)) {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, " (%g >= %g)", sec->getDouble(w), sec->getDouble(c));
+          ctx.error(kv.second, "health." + w, "must be below health." + c + buf);
+          ordered = false;
+        }
+      }
+      if (ordered) cfg.health = std::move(*sec);
+    }
   }
   if (load.errors.empty()) load.config = std::move(cfg);
   return load;

@@ -1,6 +1,7 @@
 #include "health/engine.h"
 
 #include <algorithm>
+#include <set>
 
 #include "health/risk_model.h"
 #include "health/signals.h"
@@ -32,11 +33,23 @@ bool isDiskFailureCheck(std::string_view check) {
 }
 
 std::optional<std::string> recordDisk(HistoryStore& h, const DiskObservation& d, double t) {
+  const std::string id = d.historyId();
+  // History written before model and WWN joined the key has this disk under its serial alone:
+  // carry it over (the first disk of that model to show up claims it; the model the entity was
+  // last seen with must match, so another vendor's disk with the same serial starts fresh).
+  if (id != d.serial && h.find("disk", id) == nullptr) {
+    if (const auto* legacy = h.find("disk", d.serial)) {
+      auto model = legacy->attrs.find("model");
+      if (model == legacy->attrs.end() || model->second == d.model) h.rename("disk", d.serial, id);
+    }
+    // The disk at this device was bound under its serial alone: the same disk, not a swap.
+    if (!d.device.empty()) h.rebind("disk", d.device, d.serial, id);
+  }
   std::optional<std::string> swapped;
   if (!d.device.empty() && !d.serial.empty() && d.serial != d.device) {
-    swapped = h.bind("disk", d.device, d.serial, t);
+    swapped = h.bind("disk", d.device, id, t);
   }
-  h.touch("disk", d.serial, t, {{"device", d.device}, {"model", d.model}});
+  h.touch("disk", id, t, {{"device", d.device}, {"model", d.model}, {"serial", d.serial}});
   for (const auto& a : d.attributes) {
     if (!a.raw) continue;
     switch (a.id) {
@@ -46,32 +59,38 @@ std::optional<std::string> recordDisk(HistoryStore& h, const DiskObservation& d,
       case signals::kAtaPending:
       case signals::kAtaOfflineUncorrectable:
       case signals::kAtaCrcErrors:
-        h.record("disk", d.serial, ataSeriesName(a.id), SeriesKind::kCount, t, *a.raw);
+        h.record("disk", id, ataSeriesName(a.id), SeriesKind::kCount, t, *a.raw);
         break;
       default: break;
     }
   }
   if (d.media_errors)
-    h.record("disk", d.serial, "media_errors_total", SeriesKind::kCounter, t, *d.media_errors);
+    h.record("disk", id, "media_errors_total", SeriesKind::kCounter, t, *d.media_errors);
   if (d.nvme_spare)
-    h.record("disk", d.serial, "available_spare_ratio", SeriesKind::kGauge, t, *d.nvme_spare);
+    h.record("disk", id, "available_spare_ratio", SeriesKind::kGauge, t, *d.nvme_spare);
   if (d.nvme_percentage_used)
-    h.record("disk", d.serial, "percentage_used_ratio", SeriesKind::kGauge, t,
-             *d.nvme_percentage_used);
+    h.record("disk", id, "percentage_used_ratio", SeriesKind::kGauge, t, *d.nvme_percentage_used);
   if (d.scsi_grown_defects)
-    h.record("disk", d.serial, "grown_defects", SeriesKind::kCount, t, *d.scsi_grown_defects);
+    h.record("disk", id, "grown_defects", SeriesKind::kCount, t, *d.scsi_grown_defects);
   if (d.scsi_uncorrected)
-    h.record("disk", d.serial, "uncorrected_errors_total", SeriesKind::kCounter, t,
-             *d.scsi_uncorrected);
+    h.record("disk", id, "uncorrected_errors_total", SeriesKind::kCounter, t, *d.scsi_uncorrected);
   if (d.scsi_non_medium)
-    h.record("disk", d.serial, "non_medium_errors_total", SeriesKind::kCounter, t,
-             *d.scsi_non_medium);
+    h.record("disk", id, "non_medium_errors_total", SeriesKind::kCounter, t, *d.scsi_non_medium);
   if (d.temperature)
-    h.record("disk", d.serial, "temperature_celsius", SeriesKind::kGauge, t, *d.temperature);
+    h.record("disk", id, "temperature_celsius", SeriesKind::kGauge, t, *d.temperature);
   return swapped;
 }
 
 namespace {
+
+// "Z300ZV41 (ST4000DM000)" for a history id made by DiskObservation::historyId.
+std::string describeDiskId(std::string_view id) {
+  std::string serial = historySerial(id);
+  if (serial.size() == id.size()) return serial;
+  auto model = id.substr(serial.size() + 1);
+  model = model.substr(0, model.find('\x1f'));
+  return model.empty() ? serial : serial + " (" + std::string(model) + ")";
+}
 
 // The info notice that another disk now sits at `device`.
 Finding deviceReplaced(const std::string& device, std::string summary) {
@@ -91,9 +110,10 @@ void recordObservations(HistoryStore& h, const Observations& obs, std::vector<Fi
   double t = obs.time;
   for (const auto& d : obs.disks) {
     if (auto prev = recordDisk(h, d, t); prev && swaps != nullptr) {
-      swaps->push_back(deviceReplaced(d.device, "a different disk is now at " + d.device +
-                                                    ": serial " + *prev + " was replaced by " +
-                                                    d.serial + "; its history starts fresh"));
+      swaps->push_back(deviceReplaced(
+          d.device, "a different disk is now at " + d.device + ": serial " + describeDiskId(*prev) +
+                        " was replaced by " + describeDiskId(d.historyId()) +
+                        "; its history starts fresh"));
     }
   }
   for (const auto& s : obs.sensors) {
@@ -130,13 +150,48 @@ void recordObservations(HistoryStore& h, const Observations& obs, std::vector<Fi
 
 HealthEngine::HealthEngine(HealthOptions options) : options_(options), history_(options.limits) {}
 
-HealthResult HealthEngine::evaluateLocked(const Observations& obs,
-                                          std::vector<Finding> extra) const {
+HealthResult HealthEngine::evaluateLocked(const Observations& obs, std::vector<Finding> extra,
+                                          bool remember) const {
   HealthResult r;
   for (const auto& d : obs.disks) {
     double risk = -1;
+    const std::size_t first = r.findings.size();
     evaluateDisk(d, history_, obs.time, options_, &r.findings, &risk);
     if (risk >= 0) r.risks.push_back({d.device, d.serial, d.model, risk});
+    const std::string id = d.historyId();
+    if (d.gone()) {
+      // What was wrong before it disappeared stays, and so does its verdict: a disk that died
+      // is not better than the dying disk it was.
+      auto it = last_disk_problems_.find(id);
+      if (it == last_disk_problems_.end() || it->second.empty() || first == r.findings.size())
+        continue;
+      Finding& present = r.findings[first];
+      std::vector<Finding> kept;
+      for (Finding f : it->second) {
+        present.severity = std::max(present.severity, f.severity);
+        f.summary = "before it disappeared: " + f.summary;
+        f.component = present.component;
+        f.subject = present.subject;
+        kept.push_back(std::move(f));
+      }
+      present.summary += "; it had " + std::to_string(kept.size()) + " problem" +
+                         (kept.size() == 1 ? "" : "s") + " before";
+      for (auto& f : kept) r.findings.push_back(std::move(f));
+    } else if (remember) {
+      // A disk whose read fails still has its last reading in the snapshot (the collector
+      // keeps it), so its findings are current either way.
+      auto& problems = last_disk_problems_[id];
+      problems.clear();
+      for (std::size_t i = first; i < r.findings.size(); ++i) {
+        if (r.findings[i].severity >= Severity::kWarning) problems.push_back(r.findings[i]);
+      }
+    }
+  }
+  if (remember && obs.have_disks) {
+    // Forget disks the collector no longer reports at all (gone past its retention).
+    std::set<std::string> seen;
+    for (const auto& d : obs.disks) seen.insert(d.historyId());
+    std::erase_if(last_disk_problems_, [&](const auto& kv) { return seen.count(kv.first) == 0; });
   }
   for (auto& f : extra) r.findings.push_back(std::move(f));
   evaluateTemperatures(obs, history_, &r.findings);
@@ -161,17 +216,18 @@ HealthResult HealthEngine::process(const Observations& obs) {
     bool fresh = std::any_of(swaps.begin(), swaps.end(),
                              [&](const Finding& f) { return f.component == "disk/" + d.device; });
     if (b != nullptr && !fresh && b->changed_at > 0 && obs.time - b->changed_at < 86400) {
-      swaps.push_back(deviceReplaced(
-          d.device, "serial " + b->previous_id + " was replaced by " + b->id + " at " + d.device));
+      swaps.push_back(deviceReplaced(d.device, "serial " + describeDiskId(b->previous_id) +
+                                                   " was replaced by " + describeDiskId(b->id) +
+                                                   " at " + d.device));
     }
   }
   history_.prune(obs.time);
-  return evaluateLocked(obs, std::move(swaps));
+  return evaluateLocked(obs, std::move(swaps), true);
 }
 
 HealthResult HealthEngine::evaluateOnly(const Observations& obs) const {
   std::lock_guard<std::mutex> l(mu_);
-  return evaluateLocked(obs, {});
+  return evaluateLocked(obs, {}, false);
 }
 
 HistoryStore::LoadOutcome HealthEngine::load(const std::filesystem::path& path) {

@@ -5,6 +5,7 @@
 #include <prometheus/metric_family.h>
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct HealthOptions {
   double risk_warning;                  // risk at or above which failure_risk is a warning
   double risk_critical;                 // ... and critical
   double record_interval_seconds = 10;  // least time between two recorded points
+  // Disk temperature limits (Celsius) when the drive reports none of its own: spinning (or
+  // unknown) disks, and SSDs (NVMe or non-rotational).
+  double disk_temperature_warning = 55, disk_temperature_critical = 60;
+  double ssd_temperature_warning = 70, ssd_temperature_critical = 80;
   HealthOptions();
 };
 
@@ -45,8 +50,9 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& history,
 void evaluateUpstream(const Observations& obs, const HistoryStore& history,
                       std::vector<Finding>* out);
 
-// Records a disk's signals under its identity; detects a different disk under the same
-// device name (returns the previous serial then).
+// Records a disk's signals under its identity (DiskObservation::historyId; history written
+// under the serial alone is carried over); detects a different disk under the same device name
+// (returns the previous history id then; historySerial() gives its serial).
 std::optional<std::string> recordDisk(HistoryStore& history, const DiskObservation& disk, double t);
 void recordObservations(HistoryStore& history, const Observations& obs,
                         std::vector<Finding>* swaps);
@@ -73,11 +79,16 @@ class HealthEngine {
   static void exportMetrics(const HealthResult& result, MetricSet& out);
 
  private:
-  HealthResult evaluateLocked(const Observations& obs, std::vector<Finding> extra) const;
+  // `remember`: keep each present disk's problems for when it is gone (process() only).
+  HealthResult evaluateLocked(const Observations& obs, std::vector<Finding> extra,
+                              bool remember) const;
   mutable std::mutex mu_;
   HealthOptions options_;
   double last_record_ = 0;
   HistoryStore history_;
+  // The last problems (warning or critical findings) of each disk seen present, by history id:
+  // a disk that disappears keeps them (and its verdict) while it is reported gone.
+  mutable std::map<std::string, std::vector<Finding>> last_disk_problems_;
 };
 
 }  // namespace foreshock

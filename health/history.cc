@@ -264,6 +264,28 @@ std::optional<std::string> HistoryStore::bind(std::string_view kind, std::string
   return prev;
 }
 
+bool HistoryStore::rename(std::string_view kind, std::string_view from, std::string_view to) {
+  if (from == to || entities_.count(key(kind, to)) != 0) return false;
+  auto node = entities_.extract(key(kind, from));
+  if (node.empty()) return false;
+  node.key() = key(kind, to);
+  node.mapped().id = to;
+  entities_.insert(std::move(node));
+  std::string prefix = key(kind, "");
+  for (auto& [k, b] : locations_) {
+    if (!k.starts_with(prefix)) continue;
+    if (b.id == from) b.id = to;
+    if (b.previous_id == from) b.previous_id = to;
+  }
+  return true;
+}
+
+void HistoryStore::rebind(std::string_view kind, std::string_view location, std::string_view from,
+                          std::string_view to) {
+  auto it = locations_.find(key(kind, location));
+  if (it != locations_.end() && it->second.id == from) it->second.id = to;
+}
+
 const LocationBinding* HistoryStore::binding(std::string_view kind,
                                              std::string_view location) const {
   auto it = locations_.find(key(kind, location));

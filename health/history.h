@@ -104,6 +104,14 @@ class HistoryStore {
   std::optional<std::string> bind(std::string_view kind, std::string_view location,
                                   std::string_view id, double t);
   const LocationBinding* binding(std::string_view kind, std::string_view location) const;
+  // Moves entity `from` to the id `to`, with every location binding naming it, when `to` does
+  // not exist yet (a key migration: disks were keyed by serial alone before model and WWN
+  // joined the key). Returns whether it moved.
+  bool rename(std::string_view kind, std::string_view from, std::string_view to);
+  // Points the binding at `location` from id `from` to `to` without recording a change (the
+  // same thing under a migrated key). Nothing happens when it names another id.
+  void rebind(std::string_view kind, std::string_view location, std::string_view from,
+              std::string_view to);
 
   const HistoryEntity* find(std::string_view kind, std::string_view id) const;
   const HistorySeries* series(std::string_view kind, std::string_view id,

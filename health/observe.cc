@@ -19,6 +19,36 @@ std::optional<double> DiskObservation::raw(int id) const {
   return a ? a->raw : std::nullopt;
 }
 
+bool DiskObservation::isNvme() const {
+  return transport == "nvme" || device.starts_with("nvme") || !nvme_warning_bits.empty() ||
+         nvme_spare || nvme_percentage_used;
+}
+
+bool DiskObservation::isVirtual() const {
+  // virtio-blk (vd*), virtio-scsi (a SCSI disk under a virtio device: transport virtio, e.g.
+  // Google's PersistentDisk) and Xen's blkfront (xvd*) pass no SMART through.
+  return transport == "virtio" || transport == "xen" || device.starts_with("vd") ||
+         device.starts_with("xvd");
+}
+
+bool DiskObservation::noSmartByDesign() const {
+  if (!up || *up || gone()) return false;
+  // not_smart_capable: the device says it has no SMART (Hyper-V and VMware virtual disks, many
+  // USB sticks); unknown_device_type: smartctl cannot tell what protocol it speaks (virtio).
+  return isVirtual() || down_reason == "not_smart_capable" || down_reason == "unknown_device_type";
+}
+
+std::string DiskObservation::historyId() const {
+  if (serial.empty() || serial == device) return serial;
+  std::string id = serial + '\x1f' + model;
+  if (!wwn.empty()) id += '\x1f' + wwn;
+  return id;
+}
+
+std::string historySerial(std::string_view id) {
+  return std::string(id.substr(0, id.find('\x1f')));
+}
+
 namespace {
 
 using Fams = std::vector<prometheus::MetricFamily>;
@@ -30,12 +60,13 @@ void each(const Fams& fams, std::string_view name, F&& f) {
   for (const auto& m : fam->metric) f(m, sampleValue(*fam, m));
 }
 
-// A disk is its model and serial (serials are unique per vendor, not across vendors; and
-// redacted dumps all say "REDACTED"); the device name only when the serial is unknown.
+// The series of one disk in one snapshot: its model and serial with its device node (unique
+// at one instant) (two disks may share a serial: serials are unique per vendor, not across
+// vendors, and redacted dumps all say "REDACTED"). Its history identity is
+// DiskObservation::historyId.
 std::string diskKey(const prometheus::ClientMetric& m) {
-  auto serial = labelValue(m, "serial");
-  if (serial.empty()) return "dev:" + labelValue(m, "device");
-  return labelValue(m, "model") + "\x1f" + serial;
+  return labelValue(m, "model") + "\x1f" + labelValue(m, "serial") + "\x1f" +
+         labelValue(m, "device");
 }
 
 }  // namespace
@@ -44,7 +75,7 @@ Observations observe(const Fams& fams, double time) {
   Observations o;
   o.time = time;
 
-  // Disks, keyed by identity (serial), in first-seen order.
+  // Disks, keyed by device, model and serial (diskKey).
   std::map<std::string, DiskObservation> disks;
   auto disk = [&](const prometheus::ClientMetric& m) -> DiskObservation& {
     auto& d = disks[diskKey(m)];
@@ -56,8 +87,19 @@ Observations observe(const Fams& fams, double time) {
     if (d.model.empty()) d.model = labelValue(m, "model");
     return d;
   };
-  each(fams, signals::kDiskInfo, [&](const auto& m, double) { disk(m); });
-  each(fams, signals::kDiskUp, [&](const auto& m, double v) { disk(m).up = v != 0; });
+  each(fams, signals::kDiskInfo, [&](const auto& m, double) {
+    auto& d = disk(m);
+    d.wwn = labelValue(m, "wwn");
+    d.transport = labelValue(m, "transport");
+    auto rot = labelValue(m, "rotational");
+    if (rot == "1") d.rotational = true;
+    if (rot == "0") d.rotational = false;
+  });
+  each(fams, signals::kDiskUp, [&](const auto& m, double v) {
+    auto& d = disk(m);
+    d.up = v != 0;
+    d.down_reason = v != 0 ? "" : labelValue(m, "reason");
+  });
   each(fams, signals::kDiskSmartHealthy,
        [&](const auto& m, double v) { disk(m).smart_healthy = v != 0; });
   auto attr = [&](const prometheus::ClientMetric& m) -> AtaAttribute* {
@@ -111,6 +153,8 @@ Observations observe(const Fams& fams, double time) {
   each(fams, signals::kScsiNonMedium,
        [&](const auto& m, double v) { disk(m).scsi_non_medium = v; });
   each(fams, signals::kDiskTemperature, [&](const auto& m, double v) { disk(m).temperature = v; });
+  each(fams, signals::kDiskTemperatureTrip,
+       [&](const auto& m, double v) { disk(m).temperature_trip = v; });
   each(fams, signals::kDiskPowerOn, [&](const auto& m, double v) { disk(m).power_on_seconds = v; });
   each(fams, signals::kAtaSelfTestStatus, [&](const auto& m, double v) {
     // 0 means "passed or never run": no failure on record. 1, 2 and 15 (aborted,

@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "health/engine.h"
 #include "health/risk_model.h"
@@ -16,6 +19,8 @@ namespace {
 
 constexpr double kMinute = 60, kHour = 3600, kDay = 86400;
 constexpr double kDiskWindow = 7 * kDay;
+// A drive that reports its own trip temperature is a warning this close below it.
+constexpr double kDriveTripMargin = 5;
 
 std::string fix(double v, int decimals) {
   char buf[64];
@@ -60,35 +65,141 @@ struct Emitter {
 
 // ---- disks ----
 
-struct CounterRule {
-  int id;
+// A counter whose growth within the 7-day window is a finding: media counters (growth is
+// critical, a stable non-zero count a warning) and transport counters (growth is a warning that
+// blames the cable, port or HBA, not the disk). Texts use {inc} (the 7-day increase) and {now}
+// (the current value).
+struct GrowthRule {
   const char* check;
-  const char* what;
+  const char* series;  // the history series (recordDisk) and the evidence name; "" for ATA ids
+  int ata_id;          // the ATA attribute whose raw value is read; 0 for the other fields
+  std::optional<double> DiskObservation::*field;  // the value when ata_id is 0
+  Severity on_growth;
+  const char* grown;    // summary when the count grew
+  const char* action;   // action when the count grew
+  const char* present;  // summary of a non-zero count that did not grow (warning); nullptr: ok
+  const char* ok;       // summary otherwise
 };
-constexpr CounterRule kMediaCounters[] = {
-    {signals::kAtaReallocated, "reallocated_sectors", "reallocated sectors (SMART 5)"},
-    {signals::kAtaReportedUncorrect, "reported_uncorrectable",
-     "reported uncorrectable errors (SMART 187)"},
-    {signals::kAtaPending, "pending_sectors", "pending sectors (SMART 197)"},
-    {signals::kAtaOfflineUncorrectable, "offline_uncorrectable",
-     "offline uncorrectable sectors (SMART 198)"},
+
+constexpr const char* kReplaceNow =
+    "Back up the data on this disk now and replace it; do not wait for it to fail completely.";
+constexpr const char* kPlanReplace =
+    "Check that backups of this disk are current and plan its replacement; watch whether the "
+    "count keeps growing.";
+// Why only growth for the transport counters: 188 is a packed vendor counter that is non-zero
+// on ~5 % of healthy Seagate drives, and old CRC errors stay forever after a cable was replaced.
+constexpr const char* kAtaCable =
+    "Reseat or replace the SATA/SAS cable and check the controller port or backplane slot; the "
+    "disk itself is not the suspect.";
+constexpr const char* kScsiTransport =
+    "Check the SAS cable, expander and HBA port of this disk (and whether its neighbours show "
+    "the same); the media is not the suspect unless its error counters grow too.";
+
+constexpr const char* kDiskGone =
+    "The disk no longer answers at all: if it was not removed on purpose it has failed (or its "
+    "cable, slot or controller has); replace it and restore its data.";
+
+constexpr GrowthRule kGrowthRules[] = {
+    {"reallocated_sectors", "", signals::kAtaReallocated, nullptr, Severity::kCritical,
+     "reallocated sectors (SMART 5) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "reallocated sectors (SMART 5) is {now} (not growing in the last 7 days)",
+     "reallocated sectors (SMART 5): 0"},
+    {"reported_uncorrectable", "", signals::kAtaReportedUncorrect, nullptr, Severity::kCritical,
+     "reported uncorrectable errors (SMART 187) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "reported uncorrectable errors (SMART 187) is {now} (not growing in the last 7 days)",
+     "reported uncorrectable errors (SMART 187): 0"},
+    {"pending_sectors", "", signals::kAtaPending, nullptr, Severity::kCritical,
+     "pending sectors (SMART 197) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "pending sectors (SMART 197) is {now} (not growing in the last 7 days)",
+     "pending sectors (SMART 197): 0"},
+    {"offline_uncorrectable", "", signals::kAtaOfflineUncorrectable, nullptr, Severity::kCritical,
+     "offline uncorrectable sectors (SMART 198) grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "offline uncorrectable sectors (SMART 198) is {now} (not growing in the last 7 days)",
+     "offline uncorrectable sectors (SMART 198): 0"},
+    {"command_timeouts", "", signals::kAtaCommandTimeout, nullptr, Severity::kWarning,
+     "command timeouts (SMART 188) grew by {inc} in 7 days: a cable, port or backplane problem, "
+     "not a failing disk",
+     kAtaCable, nullptr, "command timeouts (SMART 188) not growing"},
+    {"interface_crc_errors", "", signals::kAtaCrcErrors, nullptr, Severity::kWarning,
+     "interface CRC errors (SMART 199) grew by {inc} in 7 days: a cable, port or backplane "
+     "problem, not a failing disk",
+     kAtaCable, nullptr, "interface CRC errors (SMART 199) not growing"},
+    {"media_errors", "media_errors_total", 0, &DiskObservation::media_errors, Severity::kCritical,
+     "media errors grew by {inc} in 7 days (now {now})", kReplaceNow,
+     "{now} media errors recorded (not growing in 7 days)", "no media errors"},
+    {"scsi_grown_defects", "grown_defects", 0, &DiskObservation::scsi_grown_defects,
+     Severity::kCritical, "grown defect list grew by {inc} in 7 days", kReplaceNow,
+     "{now} grown defects (not growing in 7 days)", "no grown defects"},
+    {"scsi_uncorrected_errors", "uncorrected_errors_total", 0, &DiskObservation::scsi_uncorrected,
+     Severity::kCritical, "uncorrected read/write errors grew by {inc} in 7 days", kReplaceNow,
+     nullptr, "no new uncorrected errors"},
+    // Like SMART 188/199 on ATA: errors that are not the media's (transport, expander, HBA).
+    {"scsi_non_medium_errors", "non_medium_errors_total", 0, &DiskObservation::scsi_non_medium,
+     Severity::kWarning,
+     "non-medium errors grew by {inc} in 7 days: a cable, expander or HBA problem more than a "
+     "failing disk",
+     kScsiTransport, nullptr, "non-medium errors not growing"},
 };
-constexpr CounterRule kLinkCounters[] = {
-    {signals::kAtaCommandTimeout, "command_timeouts", "command timeouts (SMART 188)"},
-    {signals::kAtaCrcErrors, "interface_crc_errors", "interface CRC errors (SMART 199)"},
-};
+
+// `text` with {inc} and {now} replaced.
+std::string fill(std::string text, double inc, double now) {
+  for (auto [key, v] : {std::pair<const char*, double>{"{inc}", inc}, {"{now}", now}}) {
+    for (auto at = text.find(key); at != std::string::npos; at = text.find(key)) {
+      text.replace(at, std::string_view(key).size(), num(v));
+    }
+  }
+  return text;
+}
 
 double inc7(const HistoryStore& h, const DiskObservation& d, const std::string& series,
             double now) {
-  const auto* s = h.series("disk", d.serial, series);
+  const auto* s = h.series("disk", d.historyId(), series);
   return s ? s->increase(now, kDiskWindow) : 0;
 }
 
-const char* kReplaceNow =
-    "Back up the data on this disk now and replace it; do not wait for it to fail completely.";
-const char* kPlanReplace =
-    "Check that backups of this disk are current and plan its replacement; watch whether the "
-    "count keeps growing.";
+// The disk's temperature against the drive's own limit when it reports one (the SCSI trip
+// temperature), else the configured defaults for its kind; the NVMe critical-warning
+// temperature bit (the drive itself says it is outside its thresholds) is at least a warning.
+void evaluateDiskTemperature(const DiskObservation& d, const HealthOptions& options, Emitter& e) {
+  bool nvme_bit = std::find(d.nvme_warning_bits.begin(), d.nvme_warning_bits.end(),
+                            "temperature") != d.nvme_warning_bits.end();
+  if (!d.temperature && !nvme_bit) return;
+  const bool ssd = d.isNvme() || d.rotational == false;
+  double warn = ssd ? options.ssd_temperature_warning : options.disk_temperature_warning;
+  double crit = ssd ? options.ssd_temperature_critical : options.disk_temperature_critical;
+  std::string whose = ssd ? "the default SSD limit" : "the default disk limit";
+  if (d.temperature_trip && *d.temperature_trip > 0) {
+    crit = *d.temperature_trip;
+    warn = crit - kDriveTripMargin;
+    whose = "the drive's trip temperature";
+  }
+  std::vector<Evidence> ev;
+  if (d.temperature) ev.push_back({"temperature_celsius", *d.temperature});
+  ev.push_back({"warning_celsius", warn});
+  ev.push_back({"critical_celsius", crit});
+  if (d.isNvme()) ev.push_back({"nvme_temperature_warning", nvme_bit ? 1.0 : 0.0});
+  const char* cool =
+      "Cool the disk: check the fans and airflow over the drive bays, blanking panels and the "
+      "room or rack inlet temperature; heat shortens a disk's life and a drive past its limit "
+      "may stop or throttle.";
+  if (d.temperature && *d.temperature >= crit) {
+    e.add("disk_temperature", Severity::kCritical,
+          num(*d.temperature) + " C is at or above " + whose + " " + num(crit) + " C", ev, cool);
+  } else if (d.temperature && *d.temperature >= warn) {
+    e.add("disk_temperature", Severity::kWarning,
+          num(*d.temperature) + " C is at or above the warning limit " + num(warn) + " C (" +
+              whose + " is " + num(crit) + " C)",
+          ev, cool);
+  } else if (nvme_bit) {
+    e.add("disk_temperature", Severity::kWarning,
+          "the drive reports a temperature outside its own thresholds (NVMe critical warning: "
+          "temperature)" +
+              (d.temperature ? "; now " + num(*d.temperature) + " C" : std::string()),
+          ev, cool);
+  } else {
+    e.ok("disk_temperature", num(*d.temperature) + " C, below its limits", ev);
+  }
+}
 
 }  // namespace
 
@@ -102,9 +213,29 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
   Emitter e{out, "disks", "disk/" + (d.device.empty() ? d.serial : d.device), subject};
   // The device name stands in for an unknown serial (observe.h): only a real one is a label.
   if (!d.serial.empty() && d.serial != d.device) e.identity = {{"serial", d.serial}};
+  const std::size_t first = out->size();
 
+  if (d.gone()) {
+    // The engine adds what was known before it disappeared (HealthEngine).
+    e.add("disk_present", Severity::kWarning,
+          "the disk disappeared from the system (it no longer answers at all)", {{"up", 0}},
+          kDiskGone);
+    return;
+  }
+  if (d.noSmartByDesign()) {
+    // Not a finding about the disk: nothing can be known of its health from here.
+    e.add("smart_available", Severity::kInfo,
+          d.isVirtual() ? "no SMART (virtual disk): the hypervisor or cloud volume does not pass "
+                          "SMART through; watch the host's disks or the provider's status instead"
+                        : "no SMART: the device does not support it (" + d.down_reason + ")",
+          {}, "");
+    return;
+  }
   if (d.up && !*d.up) {
-    e.add("smart_readable", Severity::kWarning, "SMART data could not be read from this disk", {},
+    e.add("smart_readable", Severity::kWarning,
+          "SMART data could not be read from this disk" +
+              (d.down_reason.empty() ? std::string() : " (" + d.down_reason + ")"),
+          {},
           "Check the disk's connection and the agent's log for the smart collector's error; a "
           "disk that stops answering SMART queries may be failing.");
   }
@@ -140,42 +271,6 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
             kReplaceNow);
     } else {
       e.ok("prefail_threshold", "every pre-fail attribute is above its threshold");
-    }
-
-    for (const auto& r : kMediaCounters) {
-      auto raw = d.raw(r.id);
-      if (!raw) continue;
-      double inc = inc7(h, d, ataSeriesName(r.id), now);
-      std::vector<Evidence> ev{{ataSeriesName(r.id), *raw}, {"increase_7d", inc}};
-      if (inc > 0) {
-        e.add(r.check, Severity::kCritical,
-              std::string(r.what) + " grew by " + num(inc) + " in 7 days (now " + num(*raw) + ")",
-              ev, kReplaceNow);
-      } else if (*raw > 0) {
-        e.add(r.check, Severity::kWarning,
-              std::string(r.what) + " is " + num(*raw) + " (not growing in the last 7 days)", ev,
-              kPlanReplace);
-      } else {
-        e.ok(r.check, std::string(r.what) + ": 0", ev);
-      }
-    }
-    for (const auto& r : kLinkCounters) {
-      auto raw = d.raw(r.id);
-      if (!raw) continue;
-      double inc = inc7(h, d, ataSeriesName(r.id), now);
-      std::vector<Evidence> ev{{ataSeriesName(r.id), *raw}, {"increase_7d", inc}};
-      // Why only growth: 188 is a packed vendor counter that is non-zero on ~5 % of healthy
-      // Seagate drives, and old CRC errors stay forever after a cable was replaced.
-      if (inc > 0) {
-        e.add(r.check, Severity::kWarning,
-              std::string(r.what) + " grew by " + num(inc) +
-                  " in 7 days: a cable, port or backplane problem, not a failing disk",
-              ev,
-              "Reseat or replace the SATA/SAS cable and check the controller port or backplane "
-              "slot; the disk itself is not the suspect.");
-      } else {
-        e.ok(r.check, std::string(r.what) + " not growing", ev);
-      }
     }
   }
 
@@ -227,59 +322,18 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
       }
     }
   }
-  if (d.media_errors) {
-    double inc = inc7(h, d, "media_errors_total", now);
-    std::vector<Evidence> ev{{"media_errors_total", *d.media_errors}, {"increase_7d", inc}};
+  for (const auto& r : kGrowthRules) {
+    std::optional<double> value = r.ata_id != 0 ? d.raw(r.ata_id) : d.*r.field;
+    if (!value) continue;
+    std::string series = r.ata_id != 0 ? ataSeriesName(r.ata_id) : r.series;
+    double inc = inc7(h, d, series, now);
+    std::vector<Evidence> ev{{series, *value}, {"increase_7d", inc}};
     if (inc > 0) {
-      e.add("media_errors", Severity::kCritical,
-            "media errors grew by " + num(inc) + " in 7 days (now " + num(*d.media_errors) + ")",
-            ev, kReplaceNow);
-    } else if (*d.media_errors > 0) {
-      e.add("media_errors", Severity::kWarning,
-            num(*d.media_errors) + " media errors recorded (not growing in 7 days)", ev,
-            kPlanReplace);
+      e.add(r.check, r.on_growth, fill(r.grown, inc, *value), ev, r.action);
+    } else if (r.present != nullptr && *value > 0) {
+      e.add(r.check, Severity::kWarning, fill(r.present, inc, *value), ev, kPlanReplace);
     } else {
-      e.ok("media_errors", "no media errors", ev);
-    }
-  }
-  if (d.scsi_grown_defects) {
-    double inc = inc7(h, d, "grown_defects", now);
-    std::vector<Evidence> ev{{"grown_defects", *d.scsi_grown_defects}, {"increase_7d", inc}};
-    if (inc > 0) {
-      e.add("scsi_grown_defects", Severity::kCritical,
-            "grown defect list grew by " + num(inc) + " in 7 days", ev, kReplaceNow);
-    } else if (*d.scsi_grown_defects > 0) {
-      e.add("scsi_grown_defects", Severity::kWarning,
-            num(*d.scsi_grown_defects) + " grown defects (not growing in 7 days)", ev,
-            kPlanReplace);
-    } else {
-      e.ok("scsi_grown_defects", "no grown defects", ev);
-    }
-  }
-  if (d.scsi_uncorrected) {
-    double inc = inc7(h, d, "uncorrected_errors_total", now);
-    std::vector<Evidence> ev{{"uncorrected_errors_total", *d.scsi_uncorrected},
-                             {"increase_7d", inc}};
-    if (inc > 0) {
-      e.add("scsi_uncorrected_errors", Severity::kCritical,
-            "uncorrected read/write errors grew by " + num(inc) + " in 7 days", ev, kReplaceNow);
-    } else {
-      e.ok("scsi_uncorrected_errors", "no new uncorrected errors", ev);
-    }
-  }
-  if (d.scsi_non_medium) {
-    // Like SMART 188/199 on ATA: errors that are not the media's (transport, expander, HBA).
-    double inc = inc7(h, d, "non_medium_errors_total", now);
-    std::vector<Evidence> ev{{"non_medium_errors_total", *d.scsi_non_medium}, {"increase_7d", inc}};
-    if (inc > 0) {
-      e.add("scsi_non_medium_errors", Severity::kWarning,
-            "non-medium errors grew by " + num(inc) +
-                " in 7 days: a cable, expander or HBA problem more than a failing disk",
-            ev,
-            "Check the SAS cable, expander and HBA port of this disk (and whether its neighbours "
-            "show the same); the media is not the suspect unless its error counters grow too.");
-    } else {
-      e.ok("scsi_non_medium_errors", "non-medium errors not growing", ev);
+      e.ok(r.check, r.ok, ev);
     }
   }
   if (d.self_test_passed) {
@@ -291,7 +345,19 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     }
   }
 
-  if (auto f = riskFeatures(d, h, now)) {
+  evaluateDiskTemperature(d, options, e);
+
+  // The risk model reads the history under the disk's serial: when the history id is more than
+  // the serial, hand it a copy whose serial (and device, so that historyId() is the same) is the
+  // history id. (The Backblaze replay's disks are keyed by serial: no copy there.)
+  const DiskObservation* for_model = &d;
+  std::optional<DiskObservation> keyed;
+  if (std::string id = d.historyId(); id != d.serial) {
+    keyed = d;
+    keyed->serial = keyed->device = std::move(id);
+    for_model = &*keyed;
+  }
+  if (auto f = riskFeatures(*for_model, h, now)) {
     double r = riskScore(*f);
     if (risk != nullptr) *risk = r;
     std::vector<Evidence> ev{{"risk", r}, {"operating_point", options.risk_warning}};
@@ -307,6 +373,14 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
     } else {
       e.ok("failure_risk", "failure risk " + fix(r, 3), ev);
     }
+  }
+
+  if (out->size() == first) {
+    // Up, but not one SMART value in the snapshot: still a disk of this host, listed as such.
+    e.add("smart_data", Severity::kInfo,
+          "no SMART values read yet (the disk sleeps since the agent started, or it reports its "
+          "identity only)",
+          {}, "");
   }
 }
 
@@ -412,7 +486,9 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector
       return it == ent->series.end() ? 0.0 : it->second.increase(obs.time, w);
     };
     if (i.has_errors) {
-      double phys = inc("physical_errors_total", window) + inc("link_errors_total", window);
+      // Physical-layer errors only: carrier changes (the "link" class) are flaps, judged by
+      // link_flapping below; a flap is two carrier changes and no corrupted frame.
+      double phys = inc("physical_errors_total", window);
       double pkts = inc("receive_packets_total", window);
       double ratio = pkts > 0 ? phys / pkts : (phys > 0 ? 1.0 : 0.0);
       std::vector<Evidence> ev{{"physical_errors_increase_15m", phys},
@@ -447,17 +523,24 @@ void evaluateNetwork(const Observations& obs, const HistoryStore& h, std::vector
         e.ok("host_drops", "no host drops growing", {{"host_drops_increase_15m", host}});
       }
     }
+    // Flaps from the link events the netdev collector counts; without them (link events not
+    // available), from the kernel's carrier-change count, two changes (down, up) per flap.
+    std::optional<double> flaps;
     if (i.flaps) {
-      double flaps = inc("link_flaps_total", kHour);
-      std::vector<Evidence> ev{{"flaps_increase_1h", flaps}};
+      flaps = inc("link_flaps_total", kHour);
+    } else if (i.has_errors) {
+      flaps = std::floor(inc("link_errors_total", kHour) / 2);
+    }
+    if (flaps) {
+      std::vector<Evidence> ev{{"flaps_increase_1h", *flaps}};
       const char* act =
           "The link goes down and up: reseat or replace the cable or optic, check the switch "
           "port's log and its negotiated speed.";
-      if (flaps >= 10) {
-        e.add("link_flapping", Severity::kCritical, num(flaps) + " link flaps in the last hour", ev,
-              act);
-      } else if (flaps >= 3) {
-        e.add("link_flapping", Severity::kWarning, num(flaps) + " link flaps in the last hour", ev,
+      if (*flaps >= 10) {
+        e.add("link_flapping", Severity::kCritical, num(*flaps) + " link flaps in the last hour",
+              ev, act);
+      } else if (*flaps >= 3) {
+        e.add("link_flapping", Severity::kWarning, num(*flaps) + " link flaps in the last hour", ev,
               act);
       } else {
         e.ok("link_flapping", "link stable", ev);

@@ -25,6 +25,7 @@ inline constexpr std::string_view kScsiGrownDefects = "foreshock_disk_scsi_grown
 inline constexpr std::string_view kScsiUncorrected = "foreshock_disk_scsi_uncorrected_errors_total";
 inline constexpr std::string_view kScsiNonMedium = "foreshock_disk_scsi_non_medium_errors_total";
 inline constexpr std::string_view kDiskTemperature = "foreshock_disk_temperature_celsius";
+inline constexpr std::string_view kDiskTemperatureTrip = "foreshock_disk_temperature_trip_celsius";
 inline constexpr std::string_view kDiskPowerOn = "foreshock_disk_power_on_seconds_total";
 // ATA self-test execution status code (smart collector): 0 passed or never run, 1 aborted,
 // 2 interrupted, 3 fatal error, 4-8 a failed test element, 15 in progress.

@@ -21,6 +21,7 @@ constexpr Category kCategories[] = {{"disks", "Disks"},
 struct Component {
   std::string component, subject;
   Severity worst = Severity::kOk;
+  bool only_notices = true;  // every check is an info notice (e.g. a disk without SMART)
   std::vector<const Finding*> checks;
 };
 
@@ -32,10 +33,13 @@ std::vector<Component> componentsOf(const HealthResult& r, std::string_view cate
     auto it = std::find_if(out.begin(), out.end(),
                            [&](const Component& c) { return c.component == f.component; });
     if (it == out.end()) {
-      out.push_back({f.component, f.subject, Severity::kOk, {}});
+      out.push_back({f.component, f.subject, Severity::kOk, true, {}});
       it = out.end() - 1;
     }
-    if (f.severity != Severity::kInfo) it->worst = std::max(it->worst, f.severity);
+    if (f.severity != Severity::kInfo) {
+      it->worst = std::max(it->worst, f.severity);
+      it->only_notices = false;
+    }
     it->checks.push_back(&f);
   }
   return out;
@@ -130,7 +134,9 @@ std::string renderReportText(const HealthResult& r, const ReportContext& ctx, bo
       continue;
     }
     for (const auto& c : comps) {
-      std::string line = "  " + paint(c.worst, word(c.worst)) + "  " + c.subject;
+      // A component known only by notices has no verdict: INFO, not OK.
+      Severity shown = c.only_notices ? Severity::kInfo : c.worst;
+      std::string line = "  " + paint(shown, word(shown)) + "  " + c.subject;
       std::vector<const Finding*> bad;
       for (const auto* f : c.checks)
         if (f->severity != Severity::kOk) bad.push_back(f);
@@ -180,7 +186,8 @@ std::string renderReportJson(const HealthResult& r, const ReportContext& ctx) {
     for (const auto& c : componentsOf(r, cat.key)) {
       o += std::string(first_comp ? "" : ",") + "{\"component\":" + jsonString(c.component) +
            ",\"subject\":" + jsonString(c.subject) + ",\"status\":\"" +
-           std::string(severityName(c.worst)) + "\",\"checks\":[";
+           std::string(severityName(c.only_notices ? Severity::kInfo : c.worst)) +
+           "\",\"checks\":[";
       first_comp = false;
       bool first_check = true;
       for (const auto* f : c.checks) {

@@ -3,6 +3,10 @@ the input is the exposition they publish).
 
 - a replayed failing disk (real Backblaze rows of drive S300XJXN, its last 8 days as 8 scrapes)
   exits 2 and names the disk and the counter;
+- the same disk then gone (foreshock_disk_up{reason="gone"}, as the smart collector reports a
+  disk that disappeared) stays CRITICAL with its last problems;
+- a virtio disk, as this project's own VM reports it (a real capture), is "no SMART (virtual
+  disk)", INFO, and the check exits 0;
 - a clean host exits 0, with all four sections and no colour when not on a TTY;
 - the JSON report validates against docs/check-report.schema.json;
 - a corrupt history file and a malformed exposition are reported, never a crash;
@@ -11,10 +15,12 @@ the input is the exposition they publish).
 - a collection that never finishes (a disk whose smartctl never answers) is cut off by
   --timeout: UNKNOWN and exit 3 at the bound, not a check that hangs its monitoring system.
 """
+import atexit
 import csv
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +41,7 @@ FAILED_CSV = os.path.join(TEST_DATA, "backblaze", "ST4000DM000-2018", "failed_dr
 SERIAL = "S300XJXN"
 schema = json.load(open(os.path.join(SOURCE_DIR, "docs", "check-report.schema.json")))
 tmp = tempfile.mkdtemp(prefix="foreshock-check-test-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # also when a check fails (sys.exit)
 state = os.path.join(tmp, "state")
 os.makedirs(state)
 config = os.path.join(tmp, "foreshock.yml")
@@ -92,6 +99,36 @@ disks = [c for cat in report["categories"] if cat["name"] == "disks" for c in ca
 check(disks and disks[0]["status"] == "critical", f"json disk status: {disks}")
 pending = [c for c in disks[0]["checks"] if c["check"] == "pending_sectors"][0]
 check(pending["severity"] == "critical" and pending["evidence"]["increase_7d"] > 0, f"json pending: {pending}")
+
+# 1b. The same disk disappears: it stays critical, its last problems stay, and it is gone.
+last_ts = int(dt.datetime.fromisoformat(rows[-1]["date"] + "T12:00:00+00:00").timestamp() * 1000)
+gone = os.path.join(tmp, "scrape-gone.prom")
+labels = f'device="sdb",serial="{SERIAL}",model="{rows[-1]["model"]}"'
+with open(gone, "w") as f:
+    f.write("# TYPE foreshock_disk_info gauge\n"
+            f'foreshock_disk_info{{{labels},firmware="",wwn="",transport="ata",backend="ata",'
+            f'protocol="",rotational="1"}} 1 {last_ts + 3600_000}\n'
+            "# TYPE foreshock_disk_up gauge\n"
+            f'foreshock_disk_up{{{labels},reason="gone"}} 0 {last_ts + 3600_000}\n')
+p = run(check_cmd(*args, "--from-metrics", gone), check_rc=False)
+check(p.returncode == 2, f"gone disk: expected exit 2 (it was critical), got {p.returncode}\n{p.stdout}")
+check("disk_present" in p.stdout and "disappeared" in p.stdout, f"gone not reported:\n{p.stdout}")
+check("before it disappeared: pending sectors (SMART 197)" in p.stdout,
+      f"the gone disk lost its last problems:\n{p.stdout}")
+
+# 1c. A virtio disk (tests/fixtures/data/smart/live-virtio: this project's VM, captured with the
+# smart collector) has no SMART by design: INFO, not a warning, and out of the verdict.
+virtio = os.path.join(TEST_DATA, "smart", "live-virtio", "collect-smart-vda.prom")
+p = run(check_cmd("--from-metrics", virtio), check_rc=False)
+check(p.returncode == 0, f"virtio disk: expected exit 0, got {p.returncode}\n{p.stdout}{p.stderr}")
+check("INFO      vda: no SMART (virtual disk)" in p.stdout, f"virtio disk line:\n{p.stdout}")
+check("WARNING" not in p.stdout and "smart_readable" not in p.stdout,
+      f"virtio disk reported as a warning:\n{p.stdout}")
+pj = run(check_cmd("--format", "json", "--from-metrics", virtio), check_rc=False)
+report = json.loads(pj.stdout)
+jsonschema.validate(report, schema)
+vda = [c for cat in report["categories"] for c in cat["components"] if c["component"] == "disk/vda"]
+check(vda and vda[0]["status"] == "info" and report["status"] == "ok", f"json virtio: {vda} {report['status']}")
 
 # 2. A clean host: exit 0 and every section.
 clean = os.path.join(tmp, "clean.prom")

@@ -254,6 +254,19 @@ TEST(Config, AFileOverTheFourMebibyteCapIsAnErrorNotATruncatedRead) {
   std::filesystem::remove(path);
 }
 
+TEST(Config, DiskTemperatureWarningAtOrAboveItsCriticalLimitIsAnErrorNamingBothKeys) {
+  EXPECT_EQ(errorsOf("health:\n  disk_temperature_warning: 70\n  disk_temperature_critical: 60\n"),
+            std::vector<std::string>{"f.yml:2: health.disk_temperature_warning: must be below "
+                                     "health.disk_temperature_critical (70 >= 60)"});
+  EXPECT_EQ(errorsOf("health:\n  ssd_temperature_warning: 80\n"),
+            std::vector<std::string>{"f.yml:2: health.ssd_temperature_warning: must be below "
+                                     "health.ssd_temperature_critical (80 >= 80)"});
+  auto ok = parseConfig("health:\n  ssd_temperature_warning: 60\n", "f.yml", testRegistry());
+  ASSERT_TRUE(ok.config.has_value());
+  EXPECT_EQ(ok.config->health.getDouble("ssd_temperature_warning"), 60);
+  EXPECT_EQ(ok.config->health.getDouble("disk_temperature_critical"), 60);
+}
+
 TEST(Config, MissingFileIsAnErrorNamingIt) {
   auto load = loadConfigFile("/nonexistent/foreshock.yml", testRegistry());
   ASSERT_FALSE(load.config);

@@ -122,13 +122,15 @@ TEST(HistoryStore, DiskSwappedUnderTheSameDeviceNameStartsAFreshHistory) {
   new_disk.attributes[0].raw = 0;
   auto prev = recordDisk(h, new_disk, kT0 + 3600);
   ASSERT_TRUE(prev.has_value());
-  EXPECT_EQ(*prev, "OLD1");
+  EXPECT_EQ(*prev, old_disk.historyId());
+  EXPECT_EQ(historySerial(*prev), "OLD1");
   // The new disk's history holds only its own point: no jump from 40 to 0 or back.
-  EXPECT_EQ(h.series("disk", "NEW2", "smart_197_raw")->size(), 1u);
-  EXPECT_EQ(h.series("disk", "OLD1", "smart_197_raw")->size(), 1u);
+  EXPECT_EQ(h.series("disk", new_disk.historyId(), "smart_197_raw")->size(), 1u);
+  EXPECT_EQ(h.series("disk", old_disk.historyId(), "smart_197_raw")->size(), 1u);
   new_disk.attributes[0].raw = 0;
   recordDisk(h, new_disk, kT0 + 7200);
-  EXPECT_EQ(h.series("disk", "NEW2", "smart_197_raw")->increase(kT0 + 7200, 7 * kDay), 0);
+  EXPECT_EQ(h.series("disk", new_disk.historyId(), "smart_197_raw")->increase(kT0 + 7200, 7 * kDay),
+            0);
 }
 
 TEST(HistoryStore, EngineReportsTheSwapAsANotice) {
