@@ -148,8 +148,7 @@ Status BackblazeParser::line(std::string_view text) {
   r.failure = failure == "1";
   for (int k = 0; k < 8; ++k) {
     auto v = parseDouble(trim(col(c_raw_[k])));
-    r.raw[k] =
-        v && std::isfinite(*v) ? static_cast<float>(*v) : std::numeric_limits<float>::quiet_NaN();
+    r.raw[k] = v && std::isfinite(*v) ? *v : std::numeric_limits<double>::quiet_NaN();
   }
   data_->rows.push_back(r);
   return Status::Ok();

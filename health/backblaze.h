@@ -34,8 +34,9 @@ struct BackblazeRow {
   std::int32_t day = 0;
   bool failure = false;
   std::uint32_t model = 0;  // index into the model table
-  // raw values of 5, 9, 187, 188, 194, 197, 198, 199 (NaN when empty); normalized of 5/187/197/198.
-  float raw[8];
+  // raw values of 5, 9, 187, 188, 194, 197, 198, 199 (NaN when empty); double, so the packed
+  // 48-bit counters (188 on Seagate) stay exact, as the agent and the training script see them.
+  double raw[8];
 };
 
 struct BackblazeData {

@@ -1,12 +1,25 @@
 #include "health/risk_model.h"
 
 #include <cmath>
+#include <limits>
 
 #include "health/signals.h"
 
 namespace foreshock {
 
 namespace rc = risk_coefficients;
+
+namespace {
+
+// In kFeatureNames order (checked by the unit test on the names).
+constexpr std::array<int, 5> kCounters = {signals::kAtaReallocated, signals::kAtaReportedUncorrect,
+                                          signals::kAtaCommandTimeout, signals::kAtaPending,
+                                          signals::kAtaOfflineUncorrectable};
+constexpr std::array<int, 2> kWindowDays = {7, 30};
+
+static_assert(rc::kFeatureCount == kCounters.size() * (1 + kWindowDays.size()));
+
+}  // namespace
 
 std::string ataSeriesName(int id) {
   return "smart_" + std::to_string(id) + "_raw";
@@ -17,45 +30,28 @@ std::optional<RiskFeatures> riskFeatures(const DiskObservation& disk, const Hist
   if (!disk.isAta()) return std::nullopt;
   RiskFeatures f{};
   std::size_t i = 0;
-  // Order must match tools/risk_features.py FEATURES (checked by a unit test on the names).
-  for (int id :
-       {signals::kAtaReallocated, signals::kAtaReportedUncorrect, signals::kAtaCommandTimeout,
-        signals::kAtaPending, signals::kAtaOfflineUncorrectable}) {
-    f[i++] = std::log1p(std::max(0.0, disk.raw(id).value_or(0)));
-  }
-  for (int id : {signals::kAtaReallocated, signals::kAtaReportedUncorrect, signals::kAtaPending,
-                 signals::kAtaOfflineUncorrectable}) {
-    const auto* s = history.series("disk", disk.serial, ataSeriesName(id));
-    double inc = s ? s->increase(now, rc::kWindowDays * 86400.0) : 0;
-    f[i++] = std::log1p(inc);
-  }
-  // Age: attribute 9 is power-on hours on every drive the model knows; else the collector's
-  // power-on seconds.
-  if (auto h = disk.raw(signals::kAtaPowerOnHours)) {
-    f[i++] = *h / 8760.0;
-  } else if (disk.power_on_seconds) {
-    f[i++] = *disk.power_on_seconds / (8760.0 * 3600.0);
-  } else {
-    f[i] = rc::kMean[i];
-    ++i;
-  }
-  // Temperature: a missing value takes the training mean (contributes nothing).
-  if (disk.temperature) {
-    f[i++] = *disk.temperature;
-  } else if (auto t = disk.raw(signals::kAtaTemperature)) {
-    f[i++] = static_cast<double>(static_cast<std::uint64_t>(*t) & 0xff);  // low byte: Celsius
-  } else {
-    f[i] = rc::kMean[i];
-    ++i;
+  for (int id : kCounters) f[i++] = disk.raw(id).value_or(std::numeric_limits<double>::quiet_NaN());
+  for (int days : kWindowDays) {
+    for (int id : kCounters) {
+      const auto* s = history.series("disk", disk.serial, ataSeriesName(id));
+      f[i++] = s ? s->increase(now, days * 86400.0) : 0.0;
+    }
   }
   return f;
 }
 
 double riskScore(const RiskFeatures& f) {
-  double z = rc::kIntercept;
-  for (std::size_t i = 0; i < f.size(); ++i)
-    z += rc::kWeight[i] * (f[i] - rc::kMean[i]) / rc::kScale[i];
-  return 1.0 / (1.0 + std::exp(-z));
+  double raw = rc::kBaseline;
+  for (std::uint16_t root : rc::kTreeRoots) {
+    const rc::TreeNode* n = &rc::kNodes[root];
+    while (n->feature >= 0) {
+      double x = f[static_cast<std::size_t>(n->feature)];
+      bool left = std::isnan(x) ? n->missing_left : x <= n->threshold;
+      n = &rc::kNodes[left ? n->left : n->right];
+    }
+    raw += n->value;
+  }
+  return 1.0 / (1.0 + std::exp(-raw));
 }
 
 }  // namespace foreshock

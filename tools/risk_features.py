@@ -1,27 +1,50 @@
 """Features of the disk failure risk model, shared by the training script and the tests.
 
-The C++ side (health/risk_model.cc) computes the same features from the history store; keep
-the two in step (the names and order below are compiled into health/risk_model_coefficients.h).
+The C++ side (health/risk_model.cc) computes the model's features (FEATURES) from the agent's
+history store; keep the two in step. The names and their order are compiled into
+health/risk_model_coefficients.h, and tests/unit/health/risk_model/ checks that the C++ features
+and scores of real drives equal the ones computed here (fixture written by
+tools/train_risk_model.py).
 
-Backblaze daily rows -> one feature vector per drive-day:
-  log1p of the raw counters 5, 187, 188, 197, 198,
-  log1p of their increase over the last 7 days (5, 187, 197, 198): the sum of the positive
-  day-to-day steps whose later point lies in (t - 7 days, t] (a drop is not an increase, so
-  a counter reset or a remapped pending sector never looks like growth),
-  age in years (attribute 9, power-on hours / 8760) and temperature (194, Celsius).
+Backblaze daily rows of one drive, in date order -> one vector of CANDIDATES per drive-day (the
+features that were tried; FEATURES is the subset the model uses, see docs/prediction.md for
+why). Every feature is NaN when its input is missing (the trees route missing values):
+
+  smart_A_raw              raw value of attribute A today, A in 5, 187, 188, 197, 198, 193
+                           (the error counters and the load/unload cycle count);
+  smart_A_increase_Nd      increase of A over the last N days (N = 7, 30; A in 5, 187, 188,
+                           197, 198): the sum of the positive steps between consecutive readings
+                           whose later reading lies in (t - N days, t]; a drop is never an
+                           increase (a pending sector remapped, a counter reset); 0 with fewer
+                           than two readings;
+  smart_A_increase_30d     also for A in 193, 241, 242 (load cycles, LBAs written and read over
+                           30 days: the workload);
+  age_years                attribute 9 (power-on hours) / 8760;
+  temperature_celsius      attribute 194 (Celsius on the drives the model was trained on).
 """
+import hashlib
+import inspect
+import os
+import pickle
 import zlib
 
 import numpy as np
 import pandas as pd
 
+RAW = ["5", "187", "188", "197", "198", "193"]
+INCREASE = [("5", 7), ("187", 7), ("188", 7), ("197", 7), ("198", 7),
+            ("5", 30), ("187", 30), ("188", 30), ("197", 30), ("198", 30),
+            ("193", 30), ("241", 30), ("242", 30)]
+CANDIDATES = ([f"smart_{a}_raw" for a in RAW] +
+              [f"smart_{a}_increase_{n}d" for a, n in INCREASE] +
+              ["age_years", "temperature_celsius"])
+# The model's features: the five error counters, their 7- and 30-day increases (chosen by
+# cross-validation on the training half, tools/select_risk_model.py).
 COUNTERS = ["5", "187", "188", "197", "198"]
-INCREASE = ["5", "187", "197", "198"]
-FEATURES = ([f"log1p_smart_{a}_raw" for a in COUNTERS] +
-            [f"log1p_smart_{a}_increase_7d" for a in INCREASE] +
-            ["age_years", "temperature_celsius"])
-WINDOW_DAYS = 7
-HORIZON_DAYS = 30
+FEATURES = ([f"smart_{a}_raw" for a in COUNTERS] +
+            [f"smart_{a}_increase_{n}d" for n in (7, 30) for a in COUNTERS])
+COLUMNS = ["serial_number", "date", "model", "failure"] + [
+    f"smart_{a}_raw" for a in ["5", "9", "187", "188", "193", "194", "197", "198", "241", "242"]]
 
 
 def drive_in_training_half(serial):
@@ -30,44 +53,95 @@ def drive_in_training_half(serial):
 
 
 def load(paths):
-    cols = ["serial_number", "date", "failure", "smart_5_raw", "smart_9_raw", "smart_187_raw",
-            "smart_188_raw", "smart_194_raw", "smart_197_raw", "smart_198_raw"]
+    """Reads Backblaze daily CSVs (plain or gzip); sorted by (serial_number, day); a duplicated
+    day keeps the last row, as `foreshock replay` does."""
     frames = []
     for p in paths:
-        df = pd.read_csv(p, usecols=lambda c: c in cols, dtype={"serial_number": str})
-        frames.append(df)
+        df = pd.read_csv(p, usecols=lambda c: c in COLUMNS, dtype={"serial_number": str})
+        for c in COLUMNS:
+            if c not in df.columns:
+                df[c] = np.nan
+        frames.append(df[COLUMNS])
     df = pd.concat(frames, ignore_index=True)
     df["day"] = (pd.to_datetime(df["date"]) - pd.Timestamp("1970-01-01")).dt.days.astype(np.int64)
-    df = df.sort_values(["serial_number", "day"], kind="stable").reset_index(drop=True)
+    df = df.sort_values(["serial_number", "day"], kind="stable")
+    df = df[~df.duplicated(["serial_number", "day"], keep="last")].reset_index(drop=True)
     return df
+
+
+def _increase(values, group_start):
+    """Cumulative sum (over all rows) of the positive steps between consecutive non-NaN readings
+    of the same drive, and the steps."""
+    n = len(values)
+    valid = ~np.isnan(values)
+    idx = np.where(valid, np.arange(n), -1)
+    idx = np.maximum.accumulate(idx)  # last valid row at or before each row (any drive)
+    prev_idx = np.r_[-1, idx[:-1]]     # last valid row strictly before
+    has_prev = valid & (prev_idx >= group_start)
+    step = np.zeros(n)
+    step[has_prev] = values[has_prev] - values[prev_idx[has_prev]]
+    step = np.clip(step, 0, None)
+    c = np.cumsum(step)
+    return c, step
 
 
 def features(df):
-    """Adds the FEATURES columns; df must be sorted by (serial_number, day)."""
-    serial_codes, _ = pd.factorize(df["serial_number"])
-    day = df["day"].to_numpy()
-    key = serial_codes.astype(np.int64) * 1_000_000 + day
-    start = np.r_[0, np.flatnonzero(np.diff(serial_codes)) + 1]
-    group_start = np.repeat(start, np.diff(np.r_[start, len(df)]))
-    for a in COUNTERS:
-        df[f"log1p_smart_{a}_raw"] = np.log1p(df[f"smart_{a}_raw"].fillna(0).clip(lower=0))
-    # Rows whose point lies at or before t - 7 days end the window: inc = C(t) - C(prev).
-    prev = np.searchsorted(key, key - WINDOW_DAYS, side="right") - 1
-    for a in INCREASE:
-        v = df[f"smart_{a}_raw"].ffill().fillna(0).to_numpy(dtype=np.float64)
-        step = np.diff(v, prepend=v[0])
-        step[start] = 0.0
-        step = np.clip(step, 0, None)
-        c = np.cumsum(step)
+    """Returns a float64 array (rows of df, CANDIDATES); df sorted by (serial_number, day)."""
+    codes, _ = pd.factorize(df["serial_number"])
+    day = df["day"].to_numpy(dtype=np.int64)
+    n = len(df)
+    start = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    group_start = np.repeat(start, np.diff(np.r_[start, n]))
+    key = codes.astype(np.int64) * 1_000_000 + day
+    out = np.empty((n, len(CANDIDATES)))
+    col = 0
+    for a in RAW:
+        out[:, col] = df[f"smart_{a}_raw"].to_numpy(dtype=np.float64)
+        col += 1
+    cache = {}
+    for a, w in INCREASE:
+        if a not in cache:
+            cache[a] = _increase(df[f"smart_{a}_raw"].to_numpy(dtype=np.float64), group_start)
+        c, _ = cache[a]
+        # Last row of the same drive whose day <= day - w: steps after it are in the window.
+        prev = np.searchsorted(key, key - w, side="right") - 1
         base = np.where(prev >= group_start, c[np.maximum(prev, 0)], c[group_start])
-        df[f"log1p_smart_{a}_increase_7d"] = np.log1p(c - base)
-    df["age_years"] = df["smart_9_raw"].fillna(0) / 8760.0
-    df["temperature_celsius"] = df["smart_194_raw"]
-    return df
+        out[:, col] = c - base
+        col += 1
+    out[:, col] = df["smart_9_raw"].to_numpy(dtype=np.float64) / 8760.0
+    out[:, col + 1] = df["smart_194_raw"].to_numpy(dtype=np.float64)
+    assert col + 2 == len(CANDIDATES)
+    return out
 
 
-def labels(df):
-    """1 on the days within HORIZON_DAYS before (and on) a drive's failure day."""
+def columns(names):
+    """Indices of names in CANDIDATES."""
+    return [CANDIDATES.index(n) for n in names]
+
+
+def labels(df, horizon_days):
+    """1 on the days within horizon_days before a drive's failure day (failure day included)."""
     fail_day = df[df["failure"] == 1].groupby("serial_number")["day"].min()
     fd = df["serial_number"].map(fail_day)
-    return ((fd - df["day"] >= 0) & (fd - df["day"] < HORIZON_DAYS)).astype(int).to_numpy()
+    return ((fd - df["day"] >= 0) & (fd - df["day"] < horizon_days)).astype(int).to_numpy()
+
+
+def load_features_cached(paths, cache_dir):
+    """(df, X): loaded rows and their features, cached in cache_dir keyed by the files' size,
+    mtime and the source of the loading and feature code (a change invalidates the cache)."""
+    h = hashlib.sha256("".join(inspect.getsource(f) for f in (load, _increase, features)).encode())
+    h.update(repr((COLUMNS, RAW, INCREASE, CANDIDATES)).encode())
+    for p in paths:
+        st = os.stat(p)
+        h.update(f"{os.path.abspath(p)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    path = os.path.join(cache_dir, f"risk-features-{h.hexdigest()[:16]}.pkl")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    df = load(paths)
+    X = features(df)
+    os.makedirs(cache_dir, exist_ok=True)
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump((df, X), f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(path + ".tmp", path)
+    return df, X

@@ -327,15 +327,6 @@ TEST(DiskRules, RiskModelFlagsAFastDegradingDiskAndNotACleanOne) {
   }
 }
 
-TEST(DiskRules, RiskFeatureOrderMatchesTheTrainingScript) {
-  EXPECT_EQ(risk_coefficients::kFeatureNames[0], "log1p_smart_5_raw");
-  EXPECT_EQ(risk_coefficients::kFeatureNames[5], "log1p_smart_5_increase_7d");
-  EXPECT_EQ(risk_coefficients::kFeatureNames[9], "age_years");
-  EXPECT_EQ(risk_coefficients::kFeatureNames[10], "temperature_celsius");
-  EXPECT_GT(risk_coefficients::kCriticalThreshold, 0.0);
-  EXPECT_GE(risk_coefficients::kCriticalThreshold, risk_coefficients::kWarningThreshold);
-}
-
 TEST(DiskRules, HealthStatusExportsZeroOneTwo) {
   HealthEngine e(opts());
   Scrape sc;
