@@ -144,12 +144,19 @@ class ConnectionGuard {
       // One line a minute at most, however hard the listener is pressed.
       if ((timed_out_unlogged_ != 0 || evicted_unlogged_ != 0) &&
           (!logged_once_ || now - last_log_ >= std::chrono::minutes(1))) {
-        log::warn("http", "closed " + std::to_string(timed_out_unlogged_) +
-                              " connections that sent no complete request in time (" +
-                              std::to_string(request_timeout_.count() / 1000) + "s) and " +
-                              std::to_string(evicted_unlogged_) +
-                              " waiting connections to make room at the connection limit (" +
-                              std::to_string(max_) + " per listen address)");
+        std::string msg = "closed";
+        if (timed_out_unlogged_ != 0) {
+          msg += " " + std::to_string(timed_out_unlogged_) +
+                 " connections that sent no complete request within " +
+                 std::to_string(request_timeout_.count() / 1000) + "s";
+        }
+        if (evicted_unlogged_ != 0) {
+          msg += std::string(timed_out_unlogged_ != 0 ? " and" : "") + " " +
+                 std::to_string(evicted_unlogged_) +
+                 " waiting connections to make room at the connection limit (" +
+                 std::to_string(max_) + " per listen address)";
+        }
+        log::warn("http", msg + (logged_once_ ? " in the last minute" : ""));
         timed_out_unlogged_ = evicted_unlogged_ = 0;
         last_log_ = now;
         logged_once_ = true;
