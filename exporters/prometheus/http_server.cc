@@ -501,6 +501,8 @@ std::string formatAddress(const sockaddr_storage& ss) {
   return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
 }
 
+constexpr int kListenBacklog = 4096;
+
 Result<int> bindListen(const ListenAddress& la, const std::string& spec) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -525,7 +527,10 @@ Result<int> bindListen(const ListenAddress& la, const std::string& spec) {
       // ":port" means every address of both families; an explicit v6 address means v6 only.
       ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, la.host.empty() ? &zero : &one, sizeof(int));
     }
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 128) == 0) break;
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): under a connection flood
+    // a new client waits in it for a moment instead of having its SYNs dropped for seconds
+    // while the guard makes room (kListenBacklog).
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, kListenBacklog) == 0) break;
     last_err = std::strerror(errno);
     ::close(fd);
     fd = -1;

@@ -10,6 +10,7 @@
 - malformed requests (bad or huge Content-Length, oversized Cookie headers) get one well-formed
   error response: one status line, no header twice, a body of exactly Content-Length bytes.
 """
+import errno
 import os
 import resource
 import socket
@@ -81,19 +82,21 @@ class Attack:
         self.opened_at = [0.0] * count
         self.lifetimes = []  # seconds from open to being closed by the server
         self.reopened = 0
+        self.attempts = 0  # connection attempts, successful or not
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def open(self, i):
+        # Non-blocking connect: a connection the server leaves in its listen backlog stays
+        # pending (as an attacker's would) instead of stalling this loop.
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind((self.sources[i % len(self.sources)], 0))
-        s.settimeout(2)
-        try:
-            s.connect((self.host, self.port))
-        except OSError:
+        s.setblocking(False)
+        self.attempts += 1
+        err = s.connect_ex((self.host, self.port))
+        if err not in (0, errno.EINPROGRESS):
             s.close()
             return
-        s.setblocking(False)
         self.socks[i] = s
         self.opened_at[i] = time.monotonic()
 
@@ -102,17 +105,21 @@ class Attack:
             return s.recv(4096) == b""
         except BlockingIOError:
             return False
-        except OSError:
-            return True
+        except OSError as e:
+            return e.errno != errno.ENOTCONN  # ENOTCONN: still connecting
 
     def run(self):
         for i in range(self.count):
+            if self.stop.is_set():
+                return
             self.open(i)
         payload = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-a: " + b"a" * 100000
         pos = [0] * self.count
         while not self.stop.is_set():
             now = time.monotonic()
             for i, s in enumerate(self.socks):
+                if self.stop.is_set():
+                    break
                 if s is not None and self.closed_by_server(s):
                     self.lifetimes.append(now - self.opened_at[i])
                     s.close()
@@ -124,8 +131,8 @@ class Attack:
                     continue
                 if self.trickle:
                     try:
-                        self.socks[i].send(payload[pos[i]:pos[i] + 1])
-                        pos[i] += 1
+                        if self.socks[i].send(payload[pos[i]:pos[i] + 1]) == 1:
+                            pos[i] += 1
                     except OSError:
                         pass
             self.stop.wait(self.interval)
@@ -184,7 +191,7 @@ def slowloris(agent, host, port):
 def idle_flood(agent, host, port):
     sources = [f"127.0.1.{i}" for i in range(1, 126)]
     with Attack(host, port, sources, 2000, trickle=False, interval=0.5) as attack:
-        wait_for(lambda: attack.reopened >= 2000 or None, timeout=30, what="the flood to open")
+        wait_for(lambda: attack.attempts >= 2000 or None, timeout=60, what="the flood to open")
         n, worst = scrape_during(agent, host, port, 10, "idle flood")
         reopened = attack.reopened
     print(f"idle flood: {n} scrapes, worst {worst * 1000:.1f} ms; {reopened} connections "
