@@ -170,6 +170,7 @@ HttpServerOptions webOptions(const AgentConfig& cfg) {
   o.max_connections = static_cast<unsigned>(cfg.web.getInt("max_connections"));
   o.max_connections_per_ip = static_cast<unsigned>(cfg.web.getInt("max_connections_per_ip"));
   o.idle_timeout = cfg.web.getDuration("idle_timeout");
+  o.request_timeout = cfg.web.getDuration("request_timeout");
   return o;
 }
 

@@ -36,11 +36,19 @@ const std::vector<SectionSchema>& topLevelSchemas() {
                            "address, IPv4 and IPv6). Port 0 picks a free port and logs it. The "
                            "--web.listen-address flag replaces this list."),
            opt::integer("max_connections", 64, 1, 100000,
-                        "Maximum simultaneous HTTP connections per listen address."),
+                        "Maximum simultaneous HTTP connections per listen address. When a new "
+                        "client would exceed it, the connection that has waited longest for a "
+                        "complete request is closed to make room, so a new scrape is always "
+                        "served."),
            opt::integer("max_connections_per_ip", 16, 1, 100000,
                         "Maximum simultaneous HTTP connections from one client address."),
            opt::duration("idle_timeout", 30s, 1s, 1h,
                          "Close a connection that sends nothing for this long."),
+           opt::duration("request_timeout", 10s, 1s, 1h,
+                         "Close a connection whose complete request (line, headers and any body) "
+                         "has not arrived this long after it opened, however slowly it trickles "
+                         "in; a kept-alive connection has the larger of idle_timeout and this "
+                         "after each response."),
            opt::optional(opt::string(
                "config_file", "",
                "Web configuration file in the Prometheus exporter-toolkit format "

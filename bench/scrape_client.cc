@@ -1,5 +1,7 @@
-// Scrape-latency client for bench/scrape.sh: N sequential GET /metrics over one keep-alive
-// connection (as Prometheus does), timing each full response. Prints median, p90, p99, max.
+// Scrape-latency client for bench/scrape.sh and the soak test (tests/soak/test_scrape_soak.py):
+// N sequential GET /metrics over one keep-alive connection (as Prometheus does), timing each full
+// response, as fast as possible or paced at RATE requests per second. Prints median, p90, p99,
+// max and the achieved rate; exits 1 at the first failed scrape, naming it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -43,11 +46,12 @@ bool readResponse(int fd, std::string& buf, std::size_t& body_bytes) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s HOST PORT [REQUESTS] [gzip]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s HOST PORT [REQUESTS] [gzip|plain] [RATE]\n", argv[0]);
     return 2;
   }
   int requests = argc > 3 ? std::atoi(argv[3]) : 2000;
   bool gzip = argc > 4 && std::string(argv[4]) == "gzip";
+  double rate = argc > 5 ? std::atof(argv[5]) : 0;  // requests per second; 0: unpaced
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[2])));
@@ -66,22 +70,35 @@ int main(int argc, char** argv) {
   us.reserve(static_cast<std::size_t>(requests));
   std::string buf;
   std::size_t bytes = 0;
+  auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < requests; ++i) {
+    if (rate > 0) {
+      std::this_thread::sleep_until(start +
+                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                        std::chrono::duration<double>(i / rate)));
+    }
     auto t0 = std::chrono::steady_clock::now();
-    if (::send(fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) return 1;
-    if (!readResponse(fd, buf, bytes)) {
-      std::fprintf(stderr, "bad response at request %d\n", i);
+    if (::send(fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) {
+      std::fprintf(stderr, "send failed at request %d\n", i);
+      return 1;
+    }
+    if (!readResponse(fd, buf, bytes) || buf.compare(0, 15, "HTTP/1.1 200 OK") != 0) {
+      std::fprintf(stderr, "bad response at request %d: %.60s\n", i, buf.c_str());
       return 1;
     }
     us.push_back(
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::sort(us.begin(), us.end());
   auto pct = [&](double p) {
     return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))];
   };
-  std::printf("requests=%d body_bytes=%zu%s median_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f\n",
-              requests, bytes, gzip ? " (gzip)" : "", pct(0.5), pct(0.9), pct(0.99), us.back());
+  std::printf(
+      "requests=%d body_bytes=%zu%s median_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f "
+      "rate_per_s=%.0f\n",
+      requests, bytes, gzip ? " (gzip)" : "", pct(0.5), pct(0.9), pct(0.99), us.back(),
+      requests / secs);
   ::close(fd);
   return 0;
 }

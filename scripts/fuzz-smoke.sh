@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
-# Builds every libFuzzer target with clang and runs each for a bounded time on its seed
+# Builds every libFuzzer target with clang (ASan, UBSan without recovery) and runs each for a bounded time on its seed
 # corpus. Usage: scripts/fuzz-smoke.sh [seconds-per-target]   (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-20}"
 build="${FORESHOCK_FUZZ_BUILD_DIR:-build-fuzz}"
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
-fi
-CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DFORESHOCK_FUZZ=ON -DFORESHOCK_TESTS=OFF -DFORESHOCK_BENCH=OFF "${launcher[@]}" >/dev/null
-ninja -C "$build" -j "$(nproc)" fuzz-targets
+# The same clang ASan+UBSan build as the sanitizer lane (scripts/sanitizer-lane.sh), so one
+# build serves the fuzz targets, the unit tests and the hostile-input tests.
+scripts/sanitizer-build.sh "$build" fuzz-targets
 # Crash and timeout inputs are written under the build directory (never into the source tree);
 # a fuzzer that finds one fails the run and its path is printed. Keep a found input as a
 # regression seed by copying it into tests/fuzz/corpus/TARGET/ once the bug is fixed.

@@ -29,15 +29,23 @@ Result<ListenAddress> parseListenAddress(const std::string& s);
 
 struct HttpServerOptions {
   std::vector<std::string> listen_addresses{":19100"};
+  // Connections per listen address. When a new connection would exceed it, the connection that
+  // has waited longest for a complete request (or is stuck being answered for longer than
+  // request_timeout) is closed to make room, so a new client is always served.
   unsigned max_connections = 64;
   unsigned max_connections_per_ip = 16;
+  // A connection that sends nothing for this long is closed (libmicrohttpd's timeout).
   Duration idle_timeout = std::chrono::seconds(30);
+  // The whole request (line, headers, any body) must arrive within this long of the connection
+  // opening, however slowly it trickles; on a kept-alive connection the next complete request
+  // must arrive within max(idle_timeout, request_timeout) of the previous response.
+  Duration request_timeout = std::chrono::seconds(10);
   // TLS, basic auth and extra headers from --web.config.file; null: plain HTTP, no auth.
   std::shared_ptr<const WebConfig> web;
 };
 
 // Thread-safety: start(), reloadWebConfig() and the destructor from one thread;
-// boundAddresses() from any.
+// boundAddresses() and the counters from any.
 // Handlers run on MHD's threads and only read the SnapshotStore.
 class HttpServer {
  public:
@@ -54,6 +62,10 @@ class HttpServer {
   // "127.0.0.1:43125", "[::1]:43125": the addresses actually bound.
   const std::vector<std::string>& boundAddresses() const { return bound_; }
   std::uint64_t requestsServed() const { return requests_.load(); }
+  // Connections closed because no complete request arrived in time, and connections closed to
+  // make room for a new one at max_connections (since start).
+  std::uint64_t connectionsTimedOut() const;
+  std::uint64_t connectionsEvicted() const;
 
   // Applies a new web config (SIGHUP). Users, hashes and headers change at once; a TLS change
   // restarts each listener on its bound socket (MHD_quiesce_daemon), so the port is never
@@ -61,14 +73,18 @@ class HttpServer {
   // and the error names it. Call from the thread that called start().
   Status reloadWebConfig(std::shared_ptr<const WebConfig> web);
 
-  // Internal: the request handler state (public for the C callback).
+  // Internal: the request handler state and one daemon's connection notifications (public for
+  // the C callbacks).
   struct Impl;
+  struct Listener;
 
  private:
   HttpServer() = default;
+  Listener* newListener(std::size_t index);
   HttpServerOptions options_;
   std::vector<MHD_Daemon*> daemons_;
   std::vector<bool> daemon_v6_;
+  std::vector<std::unique_ptr<Listener>> listeners_;  // one per started daemon, kept to the end
   std::vector<std::shared_ptr<const WebConfig>> retired_;
   std::vector<std::string> bound_;
   std::unique_ptr<Impl> impl_;
