@@ -9,7 +9,10 @@ void KmsgStream::feed(std::string_view chunk,
     const std::size_t nl = chunk.find('\n', pos);
     const std::string_view piece =
         chunk.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    if (partial_.size() + piece.size() <= max_record_) partial_.append(piece);
+    // Keep at most max_record_ - 1 bytes of a line (room for its newline); cut the rest.
+    if (partial_.size() + 1 < max_record_) {
+      partial_.append(piece.substr(0, max_record_ - 1 - partial_.size()));
+    }
     if (nl == std::string_view::npos) break;  // the line continues in the next chunk
     pos = nl + 1;
     // A whole line: a continuation of the current record, or the header of the next one.
@@ -18,7 +21,7 @@ void KmsgStream::feed(std::string_view chunk,
       on_record(pending_);
       pending_.clear();
     }
-    if (!partial_.empty() && pending_.size() + partial_.size() < max_record_) {
+    if (!partial_.empty() && pending_.size() + partial_.size() + 1 <= max_record_) {
       pending_.append(partial_);
       pending_.push_back('\n');
     }
