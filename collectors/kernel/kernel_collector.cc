@@ -85,10 +85,10 @@ constexpr ClassSpec kClasses[] = {
     {KernelEventClass::kPcieAer, "foreshock_kernel_pcie_aer_errors_total",
      "PCIe AER error messages received by a root port, by source device and severity "
      "(corrected, nonfatal, fatal).",
-     "device", "severity"},
+     "device", "class"},
     {KernelEventClass::kEdac, "foreshock_kernel_edac_errors_total",
-     "Memory errors EDAC logged, by memory controller and severity (corrected, uncorrected).",
-     "controller", "severity"},
+     "Memory errors EDAC logged, by memory controller and class (corrected, uncorrected).",
+     "controller", "class"},
     {KernelEventClass::kAtaLinkReset, "foreshock_kernel_ata_link_resets_total",
      "ATA link resets (hard or soft) by the libata error handler, by port.", "port", nullptr},
     {KernelEventClass::kAtaException, "foreshock_kernel_ata_exceptions_total",
@@ -397,9 +397,9 @@ class KernelCollector final : public Collector {
       for (const auto& [severity, stats] : d.severities) {
         if (stats.total) {
           out.counter("foreshock_pcie_aer_errors_total",
-                      "PCIe AER errors the device reported since boot, by severity (the "
+                      "PCIe AER errors the device reported since boot, by class (the "
                       "kernel's aer_dev_* TOTAL_ERR_* counters).",
-                      {{"device", d.address}, {"severity", severity}},
+                      {{"device", d.address}, {"class", severity}},
                       static_cast<double>(*stats.total));
         }
         for (const auto& [type, n] : stats.types) {
@@ -407,7 +407,7 @@ class KernelCollector final : public Collector {
           out.counter("foreshock_pcie_aer_error_types_total",
                       "PCIe AER errors by type (RxErr, BadTLP, CmpltTO, ...); only types that "
                       "occurred.",
-                      {{"device", d.address}, {"severity", severity}, {"type", type}},
+                      {{"device", d.address}, {"class", severity}, {"type", type}},
                       static_cast<double>(n));
         }
       }

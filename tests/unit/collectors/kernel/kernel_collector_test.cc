@@ -210,13 +210,13 @@ TEST(KernelCollector, ExportsSysfsCountersFromAFakeTree) {
                   {{"dimm", "dimm0"}, {"label", "CPU_SrcID#0_Ha#0_Chan#0_DIMM#0"}}),
             4);
   EXPECT_EQ(value(fams, "foreshock_pcie_aer_errors_total",
-                  {{"device", "0000:00:1c.0"}, {"severity", "corrected"}}),
+                  {{"device", "0000:00:1c.0"}, {"class", "corrected"}}),
             3);
   EXPECT_EQ(value(fams, "foreshock_pcie_aer_errors_total",
-                  {{"device", "0000:00:1c.0"}, {"severity", "nonfatal"}}),
+                  {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}}),
             1);
   EXPECT_EQ(value(fams, "foreshock_pcie_aer_error_types_total",
-                  {{"severity", "nonfatal"}, {"type", "CmpltTO"}}),
+                  {{"class", "nonfatal"}, {"type", "CmpltTO"}}),
             1);
   // Types that never happened are not exported.
   EXPECT_EQ(value(fams, "foreshock_pcie_aer_error_types_total", {{"type", "RxErr"}}), -1);

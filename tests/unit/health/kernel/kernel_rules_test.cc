@@ -87,11 +87,11 @@ TEST(KernelRules, EdacLogMessagesAloneAlsoRaiseTheMemoryCheck) {
   HealthEngine e;
   Snap a;
   a.counter("foreshock_kernel_edac_errors_total",
-            {{"controller", "mc0"}, {"severity", "corrected"}}, 0);
+            {{"controller", "mc0"}, {"class", "corrected"}}, 0);
   e.process(a.at(kT0));
   Snap b;
   b.counter("foreshock_kernel_edac_errors_total",
-            {{"controller", "mc0"}, {"severity", "corrected"}}, 1);
+            {{"controller", "mc0"}, {"class", "corrected"}}, 1);
   EXPECT_EQ(sev(e.process(b.at(kT0 + 60)), "kernel/memory/mc0", "memory_errors"),
             Severity::kWarning);
 }
@@ -100,11 +100,11 @@ TEST(KernelRules, PcieCorrectedErrorsWarnUncorrectedAreCriticalAndCleanDevicesAr
   HealthEngine e;
   Snap a;
   a.counter("foreshock_pcie_aer_errors_total",
-            {{"device", "0000:00:1c.0"}, {"severity", "corrected"}}, 0);
+            {{"device", "0000:00:1c.0"}, {"class", "corrected"}}, 0);
   a.counter("foreshock_pcie_aer_errors_total",
-            {{"device", "0000:00:1d.0"}, {"severity", "corrected"}}, 0);
+            {{"device", "0000:00:1d.0"}, {"class", "corrected"}}, 0);
   a.counter("foreshock_kernel_pcie_aer_errors_total",
-            {{"device", "0000:01:00.0"}, {"severity", "corrected"}}, 2);
+            {{"device", "0000:01:00.0"}, {"class", "corrected"}}, 2);
   auto r = e.process(a.at(kT0));
   EXPECT_EQ(find(r, "kernel/pcie/0000:00:1d.0", "pcie_aer"), nullptr);
   EXPECT_EQ(sev(r, "kernel/pcie/0000:01:00.0", "pcie_aer"), Severity::kWarning);
@@ -112,7 +112,7 @@ TEST(KernelRules, PcieCorrectedErrorsWarnUncorrectedAreCriticalAndCleanDevicesAr
             std::string::npos);
   Snap b;
   b.counter("foreshock_pcie_aer_errors_total",
-            {{"device", "0000:00:1c.0"}, {"severity", "nonfatal"}}, 1);
+            {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}}, 1);
   EXPECT_EQ(sev(e.process(b.at(kT0 + 60)), "kernel/pcie/0000:00:1c.0", "pcie_aer"),
             Severity::kCritical);
 }
