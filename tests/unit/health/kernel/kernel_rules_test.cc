@@ -86,12 +86,12 @@ TEST(KernelRules, MemoryCorrectableErrorsRisingWarnAndUncorrectableAreCritical) 
 TEST(KernelRules, EdacLogMessagesAloneAlsoRaiseTheMemoryCheck) {
   HealthEngine e;
   Snap a;
-  a.counter("foreshock_kernel_edac_errors_total",
-            {{"controller", "mc0"}, {"class", "corrected"}}, 0);
+  a.counter("foreshock_kernel_edac_errors_total", {{"controller", "mc0"}, {"class", "corrected"}},
+            0);
   e.process(a.at(kT0));
   Snap b;
-  b.counter("foreshock_kernel_edac_errors_total",
-            {{"controller", "mc0"}, {"class", "corrected"}}, 1);
+  b.counter("foreshock_kernel_edac_errors_total", {{"controller", "mc0"}, {"class", "corrected"}},
+            1);
   EXPECT_EQ(sev(e.process(b.at(kT0 + 60)), "kernel/memory/mc0", "memory_errors"),
             Severity::kWarning);
 }
@@ -99,10 +99,10 @@ TEST(KernelRules, EdacLogMessagesAloneAlsoRaiseTheMemoryCheck) {
 TEST(KernelRules, PcieCorrectedErrorsWarnUncorrectedAreCriticalAndCleanDevicesAreNotListed) {
   HealthEngine e;
   Snap a;
-  a.counter("foreshock_pcie_aer_errors_total",
-            {{"device", "0000:00:1c.0"}, {"class", "corrected"}}, 0);
-  a.counter("foreshock_pcie_aer_errors_total",
-            {{"device", "0000:00:1d.0"}, {"class", "corrected"}}, 0);
+  a.counter("foreshock_pcie_aer_errors_total", {{"device", "0000:00:1c.0"}, {"class", "corrected"}},
+            0);
+  a.counter("foreshock_pcie_aer_errors_total", {{"device", "0000:00:1d.0"}, {"class", "corrected"}},
+            0);
   a.counter("foreshock_kernel_pcie_aer_errors_total",
             {{"device", "0000:01:00.0"}, {"class", "corrected"}}, 2);
   auto r = e.process(a.at(kT0));
@@ -111,8 +111,8 @@ TEST(KernelRules, PcieCorrectedErrorsWarnUncorrectedAreCriticalAndCleanDevicesAr
   EXPECT_NE(find(r, "kernel/pcie/0000:01:00.0", "pcie_aer")->summary.find("PCIe link degraded"),
             std::string::npos);
   Snap b;
-  b.counter("foreshock_pcie_aer_errors_total",
-            {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}}, 1);
+  b.counter("foreshock_pcie_aer_errors_total", {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}},
+            1);
   EXPECT_EQ(sev(e.process(b.at(kT0 + 60)), "kernel/pcie/0000:00:1c.0", "pcie_aer"),
             Severity::kCritical);
 }
