@@ -115,7 +115,7 @@ const ClassSpec& spec(KernelEventClass cls) {
 }
 
 constexpr const char* kSourceUpHelp =
-    "1 when the collector reads this kernel source (kmsg, edac, pcie_aer, md); 0 with a reason.";
+    "1 when the collector reads this kernel source (kmsg, edac, pcie_aer); 0 with a reason.";
 
 // Thread-safety: the reader thread owns the kmsg descriptor and the stream splitter; the tally
 // and the reader's status are guarded by mu_ and copied by collect(). The sysfs counters are
@@ -150,7 +150,7 @@ class KernelCollector final : public Collector {
   }
 
   Status collect(MetricSet& out) override {
-    seedKnownDevices();
+    if (read_kmsg_) seedKnownDevices();
     collectKmsg(out);
     if (edac_) collectEdac(out);
     if (aer_) collectAer(out);
