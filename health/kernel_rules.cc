@@ -32,7 +32,7 @@ struct FamilyMap {
 
 constexpr FamilyMap kFamilies[] = {
     {"foreshock_kernel_block_io_errors_total", "disk", "device", "block_io_errors_total", nullptr,
-     "%s"},
+     "disk %s"},
     {"foreshock_kernel_fs_errors_total", "fs", "device", "fs_errors_total", nullptr,
      "filesystem on %s"},
     {"foreshock_kernel_fs_readonly_total", "fs", "device", "fs_readonly_total", nullptr,
