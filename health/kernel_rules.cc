@@ -57,6 +57,8 @@ constexpr FamilyMap kFamilies[] = {
      "ATA port %s"},
     {"foreshock_kernel_ata_exceptions_total", "ata", "port", "ata_exceptions_total", nullptr,
      "ATA port %s"},
+    {"foreshock_kernel_firmware_errors_total", "firmware", nullptr, "firmware_%s_total", "class",
+     "firmware-reported hardware errors (APEI/GHES)"},
     {"foreshock_kernel_md_disk_failures_total", "md", "array", "md_disk_failures_total", nullptr,
      "md array %s"},
 };
@@ -253,6 +255,27 @@ void evaluateComponent(const std::string& kind, Emit& e, Rise& rise) {
             ev, act);
     } else {
       e.add("nvme_resets", Severity::kOk, "no resets or timeouts", ev, "");
+    }
+  } else if (kind == "firmware") {
+    const double bad =
+        rise("firmware_fatal_total", kDay) + rise("firmware_recoverable_total", kDay);
+    const double cor = rise("firmware_corrected_total", kDay);
+    std::vector<Evidence> ev{{"uncorrected_increase_24h", bad}, {"corrected_increase_24h", cor}};
+    const char* act =
+        "The firmware reported hardware errors (APEI/GHES): read the full record in the kernel "
+        "log or the BMC's event log (SEL) to find the DIMM, CPU or PCIe device, and replace it "
+        "if the errors repeat or are uncorrected.";
+    if (bad > 0) {
+      e.add("firmware_errors", Severity::kCritical,
+            num(bad) +
+                " uncorrected (fatal or recoverable) firmware-reported errors in the last "
+                "24 hours",
+            ev, act);
+    } else if (cor > 0) {
+      e.add("firmware_errors", Severity::kWarning,
+            num(cor) + " corrected firmware-reported errors in the last 24 hours", ev, act);
+    } else {
+      e.add("firmware_errors", Severity::kOk, "no firmware-reported errors", ev, "");
     }
   } else if (kind == "ata") {
     const double resets = rise("ata_link_resets_total", kDay);

@@ -106,6 +106,10 @@ constexpr ClassSpec kClasses[] = {
      "md RAID members the kernel failed out of an array (\"Disk failure on ..., disabling "
      "device\"), by array.",
      "array", nullptr},
+    {KernelEventClass::kFirmwareError, "foreshock_kernel_firmware_errors_total",
+     "Hardware errors the firmware reported through APEI/GHES (\"[Hardware Error]: event "
+     "severity: ...\"), by class (corrected, recoverable, fatal, info).",
+     nullptr, "class"},
 };
 
 const ClassSpec& spec(KernelEventClass cls) {
@@ -315,6 +319,8 @@ class KernelCollector final : public Collector {
     for (const auto& [cls, dev] : seeds) tally_.seed(cls, dev);
     for (const char* kind : {"logged", "machine_check", "memory_failure"})
       tally_.seed(KernelEventClass::kMce, "", kind);
+    for (const char* cls : {"corrected", "recoverable", "fatal"})
+      tally_.seed(KernelEventClass::kFirmwareError, "", cls);
   }
 
   void collectKmsg(MetricSet& out) {

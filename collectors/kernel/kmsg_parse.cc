@@ -286,6 +286,22 @@ std::optional<KernelEvent> matchMd(std::string_view m) {
   return event(KernelEventClass::kMdDiskFailure, array);
 }
 
+// drivers/acpi/apei/ghes.c __ghes_print_estatus() prefixes every line of a firmware-first error
+// record with "{%u}" HW_ERR ("{1}[Hardware Error]: "); drivers/firmware/efi/cper.c
+// cper_estatus_print() prints "event severity: %s" once per record with cper_severity_str():
+// "recoverable", "fatal", "corrected", "info". Servers that handle errors in firmware (many
+// Dell, HPE, Lenovo) report memory and PCIe errors this way instead of through EDAC or AER.
+std::optional<KernelEvent> matchGhes(std::string_view m) {
+  if (m.size() < 3 || m[0] != '{' || !isDigit(m[1])) return std::nullopt;
+  const std::size_t p = m.find("[Hardware Error]: event severity: ");
+  if (p == std::string_view::npos || p > 16) return std::nullopt;
+  const std::string_view sev = tokenAt(m, p + 34, " \\");
+  for (std::string_view known : {"corrected", "recoverable", "fatal", "info"}) {
+    if (sev == known) return event(KernelEventClass::kFirmwareError, "", std::string(sev));
+  }
+  return std::nullopt;
+}
+
 void add(std::vector<KernelEvent>* out, std::optional<KernelEvent> e) {
   if (e) out->push_back(std::move(*e));
 }
@@ -362,6 +378,7 @@ std::vector<KernelEvent> classifyKernelMessage(std::string_view m) {
     case 'M': add(&out, matchMce(m)); break;
     case 'a': add(&out, matchAta(m)); break;
     case 'n': out = matchNvme(m); break;
+    case '{': add(&out, matchGhes(m)); break;
     default: break;
   }
   if (!out.empty()) return out;

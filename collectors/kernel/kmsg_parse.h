@@ -47,8 +47,9 @@ enum class KernelEventClass : std::uint8_t {
   kNvmeTimeout,    // an NVMe command timed out (drivers/nvme/host/pci.c)
   kNvmeReset,      // an NVMe controller reset was started
   kMdDiskFailure,  // md kicked a member out of an array (drivers/md/raid*.c)
+  kFirmwareError,  // an error the firmware reported through APEI/GHES (drivers/acpi/apei)
 };
-inline constexpr int kKernelEventClassCount = 12;
+inline constexpr int kKernelEventClassCount = 13;
 
 // One thing one kernel message reports. `device` names the thing it happened to (sda, sda1,
 // 0000:01:00.0, mc0, ata1, nvme0, md0); `detail` is a small closed set per class (fs type,

@@ -289,6 +289,20 @@ TEST(MdMatcher, CountsMembersFailedOutOfAnArray) {
   EXPECT_TRUE(classifyKernelMessage("md/raid1:md0: active with 2 out of 2 mirrors").empty());
 }
 
+TEST(GhesMatcher, CountsFirmwareReportedErrorsOncePerRecordBySeverity) {
+  // drivers/acpi/apei/ghes.c + drivers/firmware/efi/cper.c, one line per printk.
+  EXPECT_TRUE(classifyKernelMessage("{1}[Hardware Error]: Hardware error from APEI Generic "
+                                    "Hardware Error Source: 0")
+                  .empty());
+  auto c = only("{1}[Hardware Error]: event severity: corrected");
+  EXPECT_EQ(c.cls, KernelEventClass::kFirmwareError);
+  EXPECT_EQ(c.detail, "corrected");
+  EXPECT_EQ(only("{12}[Hardware Error]: event severity: fatal").detail, "fatal");
+  EXPECT_EQ(only("{2}[Hardware Error]: event severity: info").detail, "info");
+  EXPECT_TRUE(classifyKernelMessage("{1}[Hardware Error]:  Error 0, type: corrected").empty());
+  EXPECT_TRUE(classifyKernelMessage("{1}[Hardware Error]: event severity: bogus").empty());
+}
+
 TEST(KmsgRecordClassifier, IgnoresUserSpaceRecordsShapedLikeErrors) {
   // `echo '<3>I/O error, dev sda, sector 0' > /dev/kmsg` arrives as facility 1 (LOG_USER):
   // user space cannot write facility 0, so this is never a disk error.

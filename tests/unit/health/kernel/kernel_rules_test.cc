@@ -175,6 +175,21 @@ TEST(KernelRules, MachineChecksWarnWhenCorrectedAndAreCriticalForMachineCheckRec
             Severity::kCritical);
 }
 
+TEST(KernelRules, FirmwareReportedErrorsWarnWhenCorrectedAndAreCriticalOtherwise) {
+  HealthEngine e;
+  auto snap = [](double t, double corrected, double fatal) {
+    Snap s;
+    s.counter("foreshock_kernel_firmware_errors_total", {{"class", "corrected"}}, corrected);
+    s.counter("foreshock_kernel_firmware_errors_total", {{"class", "fatal"}}, fatal);
+    return s.at(t);
+  };
+  EXPECT_EQ(sev(e.process(snap(kT0, 0, 0)), "kernel/firmware", "firmware_errors"), Severity::kOk);
+  EXPECT_EQ(sev(e.process(snap(kT0 + 60, 2, 0)), "kernel/firmware", "firmware_errors"),
+            Severity::kWarning);
+  EXPECT_EQ(sev(e.process(snap(kT0 + 120, 2, 1)), "kernel/firmware", "firmware_errors"),
+            Severity::kCritical);
+}
+
 TEST(KernelRules, AnUnreadableKernelLogIsANoticeNotAFault) {
   HealthEngine e;
   Snap s;
