@@ -113,6 +113,28 @@ std::vector<EdacController> readEdacControllers(const fs::path& edac_mc) {
     std::sort(c.dimms.begin(), c.dimms.end(), [](const EdacDimm& a, const EdacDimm& b) {
       return numberAfter(a.name, 4) < numberAfter(b.name, 4);
     });
+    if (c.dimms.empty()) {
+      // The legacy layout (kernels before 3.6, and drivers that only fill it):
+      // csrow<N>/ch<M>_ce_count and ch<M>_dimm_label per channel; uncorrectable errors are
+      // only counted per csrow there (csrow<N>/ue_count), so the channel has no ue.
+      eachEntry(dir, [&](const fs::path& row, const std::string& rname) {
+        if (!startsWith(rname, "csrow") || numberAfter(rname, 5) < 0) return;
+        eachEntry(row, [&](const fs::path& f, const std::string& fname) {
+          const std::string suffix = "_ce_count";
+          if (!startsWith(fname, "ch") || fname.size() <= suffix.size() ||
+              fname.compare(fname.size() - suffix.size(), suffix.size(), suffix) != 0)
+            return;
+          const std::string ch = fname.substr(0, fname.size() - suffix.size());  // "ch0"
+          EdacDimm d;
+          d.name = rname + "_" + ch;
+          d.label = readAttribute(row / (ch + "_dimm_label")).value_or("");
+          d.ce = readCount(f);
+          c.dimms.push_back(std::move(d));
+        });
+      });
+      std::sort(c.dimms.begin(), c.dimms.end(),
+                [](const EdacDimm& a, const EdacDimm& b) { return a.name < b.name; });
+    }
     out.push_back(std::move(c));
   });
   std::sort(out.begin(), out.end(), [](const EdacController& a, const EdacController& b) {

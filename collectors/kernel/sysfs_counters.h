@@ -36,9 +36,10 @@ std::vector<AerDevice> readAerDevices(const std::filesystem::path& pci_devices);
 
 // <sysfs>/devices/system/edac/mc/mc<N> (Documentation/ABI/testing/sysfs-devices-edac):
 // ce_count, ue_count, ce_noinfo_count, ue_noinfo_count, mc_name, and per DIMM (kernels 3.6+)
-// dimm<N>/{dimm_label,dimm_ce_count,dimm_ue_count}.
+// dimm<N>/{dimm_label,dimm_ce_count,dimm_ue_count}; without dimm<N>, the legacy
+// csrow<N>/ch<M>_{ce_count,dimm_label} per channel.
 struct EdacDimm {
-  std::string name;   // dimm0
+  std::string name;   // dimm0, or csrow0_ch1 in the legacy csrow layout
   std::string label;  // dimm_label, e.g. "CPU_SrcID#0_Ha#0_Chan#0_DIMM#0"
   std::optional<std::uint64_t> ce, ue;
 };

@@ -125,6 +125,24 @@ TEST(EdacReader, ReadsControllersAndDimmsInNumericOrder) {
   EXPECT_TRUE(readEdacControllers(t.root() / "absent").empty());
 }
 
+TEST(EdacReader, FallsBackToTheLegacyCsrowChannelCounters) {
+  TempTree t;
+  t.write("mc/mc0/ce_count", "3\n");
+  t.write("mc/mc0/csrow0/ce_count", "3\n");
+  t.write("mc/mc0/csrow0/ue_count", "0\n");
+  t.write("mc/mc0/csrow0/ch0_ce_count", "1\n");
+  t.write("mc/mc0/csrow0/ch0_dimm_label", "DIMM_A1\n");
+  t.write("mc/mc0/csrow0/ch1_ce_count", "2\n");
+  t.write("mc/mc0/csrow0/ch1_dimm_label", "DIMM_B1\n");
+  auto mcs = readEdacControllers(t.root() / "mc");
+  ASSERT_EQ(mcs.size(), 1u);
+  ASSERT_EQ(mcs[0].dimms.size(), 2u);
+  EXPECT_EQ(mcs[0].dimms[1].name, "csrow0_ch1");
+  EXPECT_EQ(mcs[0].dimms[1].label, "DIMM_B1");
+  EXPECT_EQ(*mcs[0].dimms[1].ce, 2u);
+  EXPECT_FALSE(mcs[0].dimms[1].ue.has_value());
+}
+
 void writeDegradedMirror(const TempTree& t, const std::string& block) {
   t.write(block + "/md0/md/level", "raid1\n");
   t.write(block + "/md0/md/raid_disks", "2\n");
