@@ -167,25 +167,23 @@ void evaluateComponent(const std::string& kind, Emit& e, Rise& rise) {
             {{"fs_errors_increase_24h", 0}}, "");
     }
   } else if (kind == "cpu") {
-    const double logged = rise("mce_logged_total", kDay);
-    const double mc = rise("mce_machine_check_total", kDay);
+    const double logged = rise("mce_logged_total", kDay) + rise("mce_corrected_total", kDay);
+    const double uc = rise("mce_uncorrected_total", kDay);
     const double mf = rise("mce_memory_failure_total", kDay);
-    std::vector<Evidence> ev{{"mce_logged_increase_24h", logged},
-                             {"machine_check_increase_24h", mc},
+    std::vector<Evidence> ev{{"corrected_increase_24h", logged},
+                             {"uncorrected_increase_24h", uc},
                              {"memory_failure_increase_24h", mf}};
     const char* act =
         "Read the machine-check records (rasdaemon: ras-mc-ctl --errors, or the kernel log) to "
         "find the bank, CPU or DIMM; repeated events mean replacing that part.";
-    if (mc > 0 || mf > 0) {
+    if (uc > 0 || mf > 0) {
       e.add("machine_checks", Severity::kCritical,
-            num(mc) + " machine-check records and " + num(mf) +
+            num(uc) + " uncorrected machine-check records and " + num(mf) +
                 " pages taken offline in the last 24 hours",
             ev, act);
     } else if (logged > 0) {
-      e.add(
-          "machine_checks", Severity::kWarning,
-          "corrected machine-check events logged " + num(logged) + " time(s) in the last 24 hours",
-          ev, act);
+      e.add("machine_checks", Severity::kWarning,
+            "corrected machine-check events: " + num(logged) + " in the last 24 hours", ev, act);
     } else {
       e.add("machine_checks", Severity::kOk, "no machine-check events", ev, "");
     }

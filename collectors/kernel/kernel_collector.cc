@@ -80,7 +80,8 @@ constexpr ClassSpec kClasses[] = {
      "device", "fs"},
     {KernelEventClass::kMce, "foreshock_kernel_mce_events_total",
      "Machine-check messages the kernel logged: logged (corrected events reported), "
-     "machine_check (a machine-check record printed), memory_failure (a page taken offline).",
+     "corrected / uncorrected (a machine-check record, by its status' UC bit), memory_failure "
+     "(a page taken offline).",
      nullptr, "kind"},
     {KernelEventClass::kPcieAer, "foreshock_kernel_pcie_aer_errors_total",
      "PCIe AER error messages received by a root port, by source device and severity "
@@ -317,7 +318,7 @@ class KernelCollector final : public Collector {
     }
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [cls, dev] : seeds) tally_.seed(cls, dev);
-    for (const char* kind : {"logged", "machine_check", "memory_failure"})
+    for (const char* kind : {"logged", "corrected", "uncorrected", "memory_failure"})
       tally_.seed(KernelEventClass::kMce, "", kind);
     for (const char* cls : {"corrected", "recoverable", "fatal"})
       tally_.seed(KernelEventClass::kFirmwareError, "", cls);

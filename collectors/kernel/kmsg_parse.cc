@@ -138,18 +138,33 @@ std::optional<KernelEvent> matchBtrfs(std::string_view m) {
 }
 
 // arch/x86/kernel/cpu/mce/core.c (pr_fmt "mce: ", HW_ERR "[Hardware Error]: "):
-// mce_notify_irq() "Machine check events logged" (corrected errors, after CMCI or polling),
-// print_mce() "CPU %d: Machine Check%s: %Lx Bank %d: %016Lx" (one per record; the lines that
-// follow it, "TSC", "PROCESSOR", "ADDR", belong to the same record and are not counted).
+// mce_notify_irq() "Machine check events logged" (a notice after CMCI or polling found
+// corrected errors), __print_mce() "CPU %d: Machine Check%s: %Lx Bank %d: %016Lx" with the
+// bank's MCi_STATUS last (one per record; the lines after it, "TSC", "PROCESSOR", "ADDR",
+// belong to the same record and are not counted). The record is printed for corrected errors
+// too when no other consumer (mcelog, rasdaemon) takes them, so it is classed by the status'
+// UC bit (bit 61, Intel SDM vol. 3B 16.3.2.2): "corrected" or "uncorrected".
 // mm/memory-failure.c (pr_fmt "Memory failure: ") reports a page taken out of service.
 std::optional<KernelEvent> matchMce(std::string_view m) {
   if (startsWith(m, "mce: ")) {
     if (contains(m, "Machine check events logged"))
       return event(KernelEventClass::kMce, "", "logged");
     const std::size_t cpu = m.find("CPU ");
-    if (cpu != std::string_view::npos && m.find(": Machine Check", cpu) != std::string_view::npos)
-      return event(KernelEventClass::kMce, "", "machine_check");
-    return std::nullopt;
+    if (cpu == std::string_view::npos || m.find(": Machine Check", cpu) == std::string_view::npos)
+      return std::nullopt;
+    const std::size_t bank = m.rfind(" Bank ");
+    const std::size_t colon = bank == std::string_view::npos ? bank : m.find(": ", bank);
+    if (colon != std::string_view::npos) {
+      const std::string_view hex = tokenAt(m, colon + 2, " \\");
+      // The UC bit is the third-highest of 64: the first hex digit's 0x2 bit.
+      if (hex.size() == 16 && std::isxdigit(static_cast<unsigned char>(hex[0])) != 0) {
+        const int top = std::isdigit(static_cast<unsigned char>(hex[0])) != 0
+                            ? hex[0] - '0'
+                            : (std::tolower(static_cast<unsigned char>(hex[0])) - 'a' + 10);
+        return event(KernelEventClass::kMce, "", (top & 0x2) != 0 ? "uncorrected" : "corrected");
+      }
+    }
+    return event(KernelEventClass::kMce, "", "uncorrected");  // no status: assume the worst
   }
   if (startsWith(m, "Memory failure: ") && contains(m, "recovery action")) {
     return event(KernelEventClass::kMce, "", "memory_failure");

@@ -161,12 +161,19 @@ TEST(MceMatcher, CountsLoggedEventsMachineCheckRecordsAndMemoryFailures) {
   auto logged = only("mce: [Hardware Error]: Machine check events logged");
   EXPECT_EQ(logged.cls, KernelEventClass::kMce);
   EXPECT_EQ(logged.detail, "logged");
+  // __print_mce() prints corrected records too (no mcelog/rasdaemon): the UC bit decides.
+  // 0x9000000000000000 is VAL|EN, the corrected error QEMU's `mce 0 1 0x900000000000009f`
+  // injects; 0xb2... has UC (bit 61) set.
+  EXPECT_EQ(only("mce: [Hardware Error]: CPU 0: Machine Check: 0 Bank 1: 900000000000009f").detail,
+            "corrected");
   EXPECT_EQ(only("mce: [Hardware Error]: CPU 0: Machine Check: 0 Bank 1: b200000000000001").detail,
-            "machine_check");
+            "uncorrected");
   EXPECT_EQ(only("mce: [Hardware Error]: CPU 3: Machine Check Exception: 5 Bank 4: "
-                 "b200000000070f0f")
+                 "FE00000000800400")
                 .detail,
-            "machine_check");
+            "uncorrected");
+  EXPECT_EQ(only("mce: [Hardware Error]: CPU 3: Machine Check: 0 Bank 4: truncated").detail,
+            "uncorrected");
   EXPECT_EQ(only("Memory failure: 0x1f4e3c: recovery action for dirty LRU page: Recovered").detail,
             "memory_failure");
   // The rest of a print_mce() record, and thermal throttling, are not separate events.

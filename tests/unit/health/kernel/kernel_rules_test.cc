@@ -160,12 +160,12 @@ TEST(KernelRules, NvmeResetsWarnAndRepeatedResetsAreCritical) {
   EXPECT_EQ(sev(at(kT0 + 120, 4), "kernel/nvme/nvme0", "nvme_resets"), Severity::kCritical);
 }
 
-TEST(KernelRules, MachineChecksWarnWhenCorrectedAndAreCriticalForMachineCheckRecords) {
+TEST(KernelRules, MachineChecksWarnWhenCorrectedAndAreCriticalWhenUncorrected) {
   HealthEngine e;
   auto snap = [](double t, double logged, double mc) {
     Snap s;
     s.counter("foreshock_kernel_mce_events_total", {{"kind", "logged"}}, logged);
-    s.counter("foreshock_kernel_mce_events_total", {{"kind", "machine_check"}}, mc);
+    s.counter("foreshock_kernel_mce_events_total", {{"kind", "uncorrected"}}, mc);
     return s.at(t);
   };
   EXPECT_EQ(sev(e.process(snap(kT0, 0, 0)), "kernel/cpu", "machine_checks"), Severity::kOk);
