@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "collectors/kernel/kernel_collector.h"
 #include "collectors/lldp/lldp_collector.h"
 #include "collectors/netdev/netdev_collector.h"
 #include "collectors/probe/probe_collector.h"
@@ -30,6 +31,7 @@ const CollectorInfo* Registry::find(const std::string& name) const {
 Registry builtinRegistry() {
   Registry r;
   // One line per collector. Keep this list sorted by name.
+  (void)r.add(kernelCollectorInfo());
   (void)r.add(lldpCollectorInfo());
   (void)r.add(netdevCollectorInfo());
   (void)r.add(probeCollectorInfo());

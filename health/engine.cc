@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "health/kernel_rules.h"
 #include "health/risk_model.h"
 #include "health/signals.h"
 
@@ -146,6 +147,7 @@ void recordObservations(HistoryStore& h, const Observations& obs, std::vector<Fi
     if (p.last_rtt) h.record("probe", id, "last_rtt_seconds", SeriesKind::kGauge, t, *p.last_rtt);
     if (p.up) h.record("probe", id, "up", SeriesKind::kGauge, t, *p.up ? 1 : 0);
   }
+  recordKernel(h, obs.kernel, t);
 }
 
 HealthEngine::HealthEngine(HealthOptions options) : options_(options), history_(options.limits) {}
@@ -197,6 +199,7 @@ HealthResult HealthEngine::evaluateLocked(const Observations& obs, std::vector<F
   evaluateTemperatures(obs, history_, &r.findings);
   evaluateNetwork(obs, history_, &r.findings);
   evaluateUpstream(obs, history_, &r.findings);
+  evaluateKernel(obs, history_, &r.findings);
   return r;
 }
 

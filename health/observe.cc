@@ -244,6 +244,7 @@ Observations observe(const Fams& fams, double time) {
   });
   for (auto& [_, p] : probes) o.probes.push_back(std::move(p));
   o.have_probes = !o.probes.empty();
+  o.kernel = observeKernel(fams);
   return o;
 }
 

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "health/kernel_rules.h"
+
 namespace foreshock {
 
 struct AtaAttribute {
@@ -95,6 +97,7 @@ struct Observations {
   std::vector<FanObservation> fans;
   std::vector<InterfaceObservation> interfaces;
   std::vector<ProbeObservation> probes;
+  KernelObservations kernel;  // the kernel collector's series (health/kernel_rules.h)
   // Which families were present at all (a collector not running is not "all clean").
   bool have_disks = false, have_sensors = false, have_network = false, have_probes = false;
 };

@@ -16,7 +16,8 @@ struct Category {
 constexpr Category kCategories[] = {{"disks", "Disks"},
                                     {"temperatures", "Temperatures"},
                                     {"network", "Network"},
-                                    {"upstream", "Upstream"}};
+                                    {"upstream", "Upstream"},
+                                    {"kernel", "Kernel-reported hardware errors"}};
 
 struct Component {
   std::string component, subject;

@@ -7,7 +7,9 @@ the input is the exposition they publish).
   disk that disappeared) stays CRITICAL with its last problems;
 - a virtio disk, as this project's own VM reports it (a real capture), is "no SMART (virtual
   disk)", INFO, and the check exits 0;
-- a clean host exits 0, with all four sections and no colour when not on a TTY;
+
+- a clean host exits 0, with all five sections and no colour when not on a TTY;
+- kernel-reported errors (a disk returning I/O errors, a degraded md array) exit 2 and name them;
 - the JSON report validates against docs/check-report.schema.json;
 - a corrupt history file and a malformed exposition are reported, never a crash;
 - a FIFO given as input is refused at once, naming it (never opened for reading, so never a
@@ -161,14 +163,38 @@ foreshock_probe_loss_ratio{target="192.0.2.1",name="gateway",probe="icmp",interf
 foreshock_probe_loss_ratio{target="192.0.2.1",name="gateway",probe="icmp",interface="eth0",window="1m"} 0
 # TYPE foreshock_probe_up gauge
 foreshock_probe_up{target="192.0.2.1",name="gateway",probe="icmp",interface="eth0"} 1
+# TYPE foreshock_kernel_source_up gauge
+foreshock_kernel_source_up{source="kmsg",reason=""} 1
+# TYPE foreshock_kernel_block_io_errors_total counter
+foreshock_kernel_block_io_errors_total{device="nvme0n1"} 0
+# TYPE foreshock_edac_correctable_errors_total counter
+foreshock_edac_correctable_errors_total{controller="mc0"} 0
 """)
 p = run(check_cmd("--from-metrics", clean), check_rc=False)
 check(p.returncode == 0, f"clean host: expected exit 0, got {p.returncode}\n{p.stdout}{p.stderr}")
-for section in ["Disks", "Temperatures", "Network", "Upstream"]:
+for section in ["Disks", "Temperatures", "Network", "Upstream", "Kernel-reported hardware errors"]:
     check(f"\n{section}\n" in p.stdout, f"section {section} missing:\n{p.stdout}")
 check("(no data)" not in p.stdout, f"a section had no data:\n{p.stdout}")
 pj = run(check_cmd("--format", "json", "--from-metrics", clean), check_rc=False)
 check(pj.returncode == 0, f"clean json exit {pj.returncode}")
+jsonschema.validate(json.loads(pj.stdout), schema)
+
+# 2b. Kernel-reported errors (the kernel collector's series): a disk returning I/O errors and a
+# degraded md array are critical and named, with the action.
+kernel_bad = os.path.join(tmp, "kernel-bad.prom")
+with open(kernel_bad, "w") as f:
+    f.write("""# TYPE foreshock_kernel_block_io_errors_total counter
+foreshock_kernel_block_io_errors_total{device="vdb"} 3
+# TYPE foreshock_md_degraded gauge
+foreshock_md_degraded{array="md0"} 1
+""")
+p = run(check_cmd("--from-metrics", kernel_bad), check_rc=False)
+check(p.returncode == 2, f"kernel errors: expected exit 2, got {p.returncode}\n{p.stdout}{p.stderr}")
+check("disk returning I/O errors" in p.stdout and "vdb" in p.stdout,
+      f"report does not name the disk returning I/O errors:\n{p.stdout}")
+check("md array md0" in p.stdout and "array degraded" in p.stdout,
+      f"report does not name the degraded array:\n{p.stdout}")
+pj = run(check_cmd("--format", "json", "--from-metrics", kernel_bad), check_rc=False)
 jsonschema.validate(json.loads(pj.stdout), schema)
 
 # 3. A corrupt history file is reported and the check still answers.

@@ -76,7 +76,7 @@ def main():
     }
     for key, val in want.items():
         check(u.get(key) == [val], f"{key[0]}.{key[1]} is {u.get(key)}, expected {val}")
-    caps = {"CAP_SYS_RAWIO", "CAP_SYS_ADMIN", "CAP_NET_RAW"}
+    caps = {"CAP_SYS_RAWIO", "CAP_SYS_ADMIN", "CAP_NET_RAW", "CAP_SYSLOG"}
     for key in ("AmbientCapabilities", "CapabilityBoundingSet"):
         got = set(" ".join(u.get(("Service", key), [])).split())
         check(got == caps, f"{key} is {got}, expected exactly {caps}")
