@@ -235,7 +235,10 @@ class Lab:
                             os.path.join(t, "data.img"), "64M"], capture_output=True, text=True)
         if p.returncode != 0:
             fail(f"mke2fs of the data disk: {p.stderr}")
-        for name, size in (("ata", "64M"), ("nvme", "64M"), ("scsi", "64M"), ("eio", "16M"),
+        # The EIO disk is raw: blkdebug's rules fire on the format driver's read event, which
+        # qcow2 would not send for clusters never written (it returns zeros by itself).
+        self._img("create", "-q", "-f", "raw", os.path.join(t, "eio.raw"), "16M")
+        for name, size in (("ata", "64M"), ("nvme", "64M"), ("scsi", "64M"),
                            ("md0", "32M"), ("md1", "32M"), ("fs", "32M")):
             self._img("create", "-q", "-f", "qcow2", os.path.join(t, name + ".qcow2"), size)
 
@@ -277,9 +280,9 @@ class Lab:
             "-device", "virtio-scsi-pci,id=scsi0",
             "-drive", d("scsi.qcow2") + ",id=scsi",
             "-device", "scsi-hd,bus=scsi0.0,drive=scsi,serial=FSLABSCSI0001,scsi-id=0,lun=0",
-            "-drive", f"if=none,id=eio,cache=unsafe,format=qcow2,rerror=report,werror=report,"
+            "-drive", f"if=none,id=eio,cache=unsafe,format=raw,rerror=report,werror=report,"
                       f"file.driver=blkdebug,file.config={blkdebug},"
-                      f"file.image.filename={os.path.join(t, 'eio.qcow2')}",
+                      f"file.image.filename={os.path.join(t, 'eio.raw')}",
             "-device", "scsi-hd,bus=scsi0.0,drive=eio,serial=FSLABEIO0001,scsi-id=1,lun=0",
             # Two small virtio disks for an md RAID1 in the guest.
             "-drive", d("md0.qcow2") + ",id=md0", "-device", "virtio-blk-pci,drive=md0,serial=LABMD0",
