@@ -19,6 +19,7 @@ test_pkgs=(
   libatasmart-bin util-linux kmod ethtool tcpdump
   systemd debhelper devscripts dpkg-dev lintian man-db groff-base
   nvme-cli
+  qemu-system-x86 qemu-utils mmdebstrap
   openssl apache2-utils
   python3-jsonschema python3-numpy python3-pandas python3-sklearn
 )

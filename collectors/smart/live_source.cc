@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "collectors/smart/ata_reader.h"
 #include "collectors/smart/discovery.h"
@@ -148,7 +149,19 @@ class LiveSource final : public DeviceSource {
 
   ReadOutcome readSmart(const DiskIdentity& d, PowerCheckMode mode) override {
     switch (d.backend) {
-      case Backend::kAta: return readAta(d);
+      case Backend::kAta: {
+        ReadOutcome o = readAta(d);
+        // libatasmart insists on descriptor-format sense data for its CK_COND pass-through;
+        // Linux's libata SATL has answered with fixed-format sense (D_SENSE=0) since the 2024
+        // stable updates (Debian 12's 6.1 kernels included), so libatasmart finds no IDENTIFY
+        // data on disks smartctl reads without trouble (seen in tests/lab on QEMU's AHCI).
+        // smartctl, which checks the SCSI status instead, reads the same disk then.
+        if (o.kind == ReadOutcome::Kind::kFailed && o.reason == "not_smart_capable") {
+          ReadOutcome via = readSmartctl(d, mode);
+          if (via.kind != ReadOutcome::Kind::kFailed) return via;
+        }
+        return o;
+      }
       case Backend::kNvme: return readNvme(d);
       case Backend::kSmartctl: return readSmartctl(d, mode);
     }
@@ -182,6 +195,17 @@ class LiveSource final : public DeviceSource {
 
   ReadOutcome readNvme(const DiskIdentity& d) {
     int fd = ::open(d.node.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+      // Debian's udev leaves the controller node (/dev/nvme0) root-only, while the namespace
+      // node beside it (/dev/nvme0n1) belongs to the disk group. The kernel takes the same
+      // admin commands (and the same CAP_SYS_ADMIN check) on the namespace node, so a service
+      // in the disk group reads the health log there instead of needing DAC overrides.
+      const int err = errno;
+      const auto ns_node = std::filesystem::path(d.node).parent_path() / d.device;
+      if (ns_node.string() != d.node)
+        fd = ::open(ns_node.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd < 0) errno = err;
+    }
     if (fd < 0) return failed(d, errno, "cannot open");
     std::vector<std::uint8_t> ident(kNvmeIdentifySize), log(kNvmeSmartLogSize);
     auto admin = [&](std::uint8_t opcode, std::uint32_t nsid, std::uint32_t cdw10,
