@@ -33,7 +33,7 @@ std::optional<RiskFeatures> riskFeatures(const DiskObservation& disk, const Hist
   for (int id : kCounters) f[i++] = disk.raw(id).value_or(std::numeric_limits<double>::quiet_NaN());
   for (int days : kWindowDays) {
     for (int id : kCounters) {
-      const auto* s = history.series("disk", disk.serial, ataSeriesName(id));
+      const auto* s = history.series("disk", disk.historyId(), ataSeriesName(id));
       f[i++] = s ? s->increase(now, days * 86400.0) : 0.0;
     }
   }

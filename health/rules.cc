@@ -347,17 +347,7 @@ void evaluateDisk(const DiskObservation& d, const HistoryStore& h, double now,
 
   evaluateDiskTemperature(d, options, e);
 
-  // The risk model reads the history under the disk's serial: when the history id is more than
-  // the serial, hand it a copy whose serial (and device, so that historyId() is the same) is the
-  // history id. (The Backblaze replay's disks are keyed by serial: no copy there.)
-  const DiskObservation* for_model = &d;
-  std::optional<DiskObservation> keyed;
-  if (std::string id = d.historyId(); id != d.serial) {
-    keyed = d;
-    keyed->serial = keyed->device = std::move(id);
-    for_model = &*keyed;
-  }
-  if (auto f = riskFeatures(*for_model, h, now)) {
+  if (auto f = riskFeatures(d, h, now)) {
     double r = riskScore(*f);
     if (risk != nullptr) *risk = r;
     std::vector<Evidence> ev{{"risk", r}, {"operating_point", options.risk_warning}};

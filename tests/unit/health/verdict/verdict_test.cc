@@ -180,7 +180,7 @@ struct Alert {
   std::string name, expr, severity;
 };
 std::vector<Alert> shippedAlerts() {
-  std::ifstream in(FORESHOCK_SOURCE_DIR "/packaging/prometheus/foreshock-rules.yml");
+  std::ifstream in(std::string(FORESHOCK_SOURCE_DIR) + "/packaging/prometheus/foreshock-rules.yml");
   std::vector<Alert> out;
   std::string line;
   static const std::regex alert(R"(^\s*- alert: (\w+))"), expr(R"(^\s*expr: (.*)$)"),
