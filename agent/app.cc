@@ -249,7 +249,7 @@ class ServeReloader {
     const SdNotifier* notifier = nullptr;
     WatchdogPinger* pinger = nullptr;  // null without a systemd watchdog
     SnapshotStore* store = nullptr;
-    HealthService* health = nullptr;  // null when the health engine is disabled
+    HealthService* health = nullptr;           // null when the health engine is disabled
     std::shared_ptr<NeighborTable> neighbors;  // the LLDP table, kept across reloads
   };
 
@@ -299,8 +299,7 @@ class ServeReloader {
     }
     cfg_ = std::move(*next.config);
     applyLogLevel(cfg_);
-    auto replacement =
-        std::make_unique<Scheduler>(
+    auto replacement = std::make_unique<Scheduler>(
         buildCollectors(cfg_, *p_.registry, p_.cl->paths, p_.neighbors), p_.store);
     replacement->adoptFrom(*sched_);
     attachHealth(*replacement, p_.health);
