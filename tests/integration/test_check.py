@@ -269,4 +269,19 @@ check(p.returncode == 3, f"timed-out check: expected exit 3, got {p.returncode}\
 check(p.stdout.startswith("UNKNOWN: foreshock check did not finish within 2 seconds"),
       f"timed-out check output: {p.stdout!r}")
 check(1.8 <= took < 6, f"check --timeout 2 returned after {took:.1f} s")
+# A live check logs only warnings and errors on stderr by default, whatever the config's
+# log.level (meant for the agent's journal); --log.level info on the command line shows more.
+# The probe collector logs one info line when it opens its ICMP socket for a target.
+quiet_cfg = os.path.join(tmp, "quiet.yml")
+with open(quiet_cfg, "w") as f:
+    f.write("log:\n  level: debug\ncollectors:\n  smart:\n    enabled: false\n  kernel:\n"
+            "    enabled: false\n  probe:\n    targets:\n      - address: 127.0.0.1\n"
+            "        name: loopback\n")
+p = run([BIN, "--config", quiet_cfg, "check"], check_rc=False)
+check(p.returncode in (0, 1), f"live check exit {p.returncode}: {p.stderr}")
+chatty = [l for l in p.stderr.splitlines() if "level=info" in l or "level=debug" in l]
+check(not chatty, f"check printed info/debug lines on stderr by default: {chatty}")
+p = run([BIN, "--config", quiet_cfg, "--log.level", "info", "check"], check_rc=False)
+check("level=info component=probe" in p.stderr,
+      f"--log.level info did not show the probe's info line: {p.stderr!r}")
 print("ok")
