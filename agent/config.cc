@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <regex>
 #include <sstream>
 
 #include "core/file_util.h"
+#include "core/yaml_keys.h"
 
 namespace foreshock {
 
@@ -140,31 +140,6 @@ std::string scalarText(const YAML::Node& n) {
 std::string got(const YAML::Node& n) {
   if (n.IsScalar()) return "got \"" + n.Scalar() + "\"";
   return "got " + scalarText(n);
-}
-
-// Reports every key that appears twice in one map, anywhere in the tree, as
-// "FILE:LINE: KEY: duplicate key (first on line N)": YAML keys are unique, and a second
-// `interval:` silently winning over the first hides a mistake.
-void checkDuplicateKeys(const Ctx& ctx, const YAML::Node& n, const std::string& path) {
-  if (n.IsSequence()) {
-    for (std::size_t i = 0; i < n.size(); ++i)
-      checkDuplicateKeys(ctx, n[i], path + "[" + std::to_string(i) + "]");
-    return;
-  }
-  if (!n.IsMap()) return;
-  std::map<std::string, int> first_line;
-  for (const auto& kv : n) {
-    std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    std::string key = path.empty() ? k : path + "." + k;
-    auto [it, fresh] = first_line.try_emplace(k, kv.first.Mark().line + 1);
-    if (!fresh) {
-      ctx.error(kv.first, key,
-                "duplicate key (first on line " + std::to_string(it->second) +
-                    "); each key may appear once");
-      continue;
-    }
-    checkDuplicateKeys(ctx, kv.second, key);
-  }
 }
 
 std::string knownKeys(const std::vector<OptionSpec>& specs) {
@@ -424,7 +399,8 @@ ConfigLoad parseConfig(const std::string& text, const std::string& source,
               "expected a map with keys collectors, web, state, log, health, " + got(root));
     return load;
   }
-  checkDuplicateKeys(ctx, root, "");
+  reportDuplicateYamlKeys(root, [&](const YAML::Node& key, const std::string& path,
+                                    const std::string& message) { ctx.error(key, path, message); });
   std::string known = "collectors";
   for (const auto& s : topLevelSchemas()) known += ", " + s.name;
   for (const auto& kv : root) {

@@ -7,11 +7,11 @@
 
 #include <cctype>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <set>
 
 #include "core/file_util.h"
+#include "core/yaml_keys.h"
 #include "exporters/prometheus/gnutls_lazy.h"
 
 namespace foreshock {
@@ -27,31 +27,6 @@ struct Ctx {
     errors.push_back(where + ": " + key + ": " + msg);
   }
 };
-
-// Reports every key that appears twice in one map, anywhere in the tree ("FILE:LINE: KEY:
-// duplicate key (first on line N)"): YAML says keys are unique, and a second basic_auth_users
-// entry or cert_file must not silently replace the first.
-void checkDuplicateKeys(Ctx& ctx, const YAML::Node& n, const std::string& path) {
-  if (n.IsSequence()) {
-    for (std::size_t i = 0; i < n.size(); ++i)
-      checkDuplicateKeys(ctx, n[i], path + "[" + std::to_string(i) + "]");
-    return;
-  }
-  if (!n.IsMap()) return;
-  std::map<std::string, int> first_line;
-  for (const auto& kv : n) {
-    std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    std::string key = path.empty() ? k : path + "." + k;
-    auto [it, fresh] = first_line.try_emplace(k, kv.first.Mark().line + 1);
-    if (!fresh) {
-      ctx.error(kv.first, key,
-                "duplicate key (first on line " + std::to_string(it->second) +
-                    "); each key may appear once");
-      continue;
-    }
-    checkDuplicateKeys(ctx, kv.second, key);
-  }
-}
 
 std::optional<std::string> scalar(Ctx& ctx, const YAML::Node& n, const std::string& key) {
   if (!n.IsScalar()) {
@@ -175,7 +150,8 @@ Result<WebConfig> parseWebConfig(const std::string& text, const std::string& sou
                      ": expected a map with tls_server_config, http_server_config, "
                      "basic_auth_users");
   }
-  checkDuplicateKeys(ctx, root, "");
+  reportDuplicateYamlKeys(root, [&](const YAML::Node& key, const std::string& path,
+                                    const std::string& message) { ctx.error(key, path, message); });
   std::set<std::string> seen;
   for (const auto& kv : root) {
     std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
