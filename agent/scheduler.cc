@@ -122,7 +122,7 @@ void Scheduler::setPostProcessor(PostProcessor hook) {
   post_processor_ = std::move(hook);
 }
 
-void Scheduler::start() {
+void Scheduler::launchRunners(bool oneshot) {
   {
     std::lock_guard<std::mutex> l(ctl_mu_);
     stopping_ = false;
@@ -136,26 +136,17 @@ void Scheduler::start() {
       st->stopping = false;
       st->exited = false;
     }
-    runners_.emplace_back([this, st, life = life_] { runnerLoop(st, life, false); });
+    runners_.emplace_back([this, st, life = life_, oneshot] { runnerLoop(st, life, oneshot); });
   }
+}
+
+void Scheduler::start() {
+  launchRunners(false);
   monitor_ = std::thread([this] { monitorLoop(false); });
 }
 
 void Scheduler::runOnce() {
-  {
-    std::lock_guard<std::mutex> l(ctl_mu_);
-    stopping_ = false;
-  }
-  life_ = std::make_shared<Life>();
-  auto now = clock_.monotonic();
-  for (auto& st : states_) {
-    {
-      std::lock_guard<std::mutex> l(st->mu);
-      st->next_due = now;
-      st->exited = false;
-    }
-    runners_.emplace_back([this, st, life = life_] { runnerLoop(st, life, true); });
-  }
+  launchRunners(true);
   monitorLoop(true);  // returns when every collector finished or timed out
   stop();
 }

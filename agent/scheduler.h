@@ -91,6 +91,9 @@ class Scheduler {
   };
 
  private:
+  // Clears the stop flags and starts one runner thread per collector, each due now; `oneshot`
+  // runners run a single cycle (runOnce), the others loop until stop() (start).
+  void launchRunners(bool oneshot);
   void runnerLoop(std::shared_ptr<State> st, std::shared_ptr<Life> life, bool oneshot);
   // Returns false when the scheduler was abandoned meanwhile (the thread must then exit
   // without touching the scheduler).
