@@ -232,20 +232,27 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
-std::optional<std::int64_t> parseInt(std::string_view s) {
+namespace {
+
+// The whole of `s` (surrounding whitespace trimmed) as a decimal integer of type T; nullopt when
+// empty, not a number, followed by anything else, or out of T's range.
+template <typename T>
+std::optional<T> parseWholeInteger(std::string_view s) {
   s = trim(s);
-  std::int64_t v = 0;
+  T v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
   return v;
 }
 
+}  // namespace
+
+std::optional<std::int64_t> parseInt(std::string_view s) {
+  return parseWholeInteger<std::int64_t>(s);
+}
+
 std::optional<std::uint64_t> parseUint(std::string_view s) {
-  s = trim(s);
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
+  return parseWholeInteger<std::uint64_t>(s);
 }
 
 std::optional<double> parseDouble(std::string_view s) {
