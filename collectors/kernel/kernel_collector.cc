@@ -3,10 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -20,6 +18,7 @@
 #include "collectors/kernel/sysfs_counters.h"
 #include "core/file_util.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 
 namespace foreshock {
 
@@ -141,17 +140,13 @@ class KernelCollector final : public Collector {
     // With read_existing the ring is drained before the first collect(), so a one-shot run
     // (foreshock check) sees what the kernel logged since boot.
     if (fd_ >= 0 && read_existing_) drain(kDrainLimitBytes);
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     thread_ = std::thread([this] { run(); });
   }
 
   ~KernelCollector() override {
-    stop_ = true;
-    std::uint64_t one = 1;
-    if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+    stop_.stop();
     if (thread_.joinable()) thread_.join();
     if (fd_ >= 0) ::close(fd_);
-    if (wake_fd_ >= 0) ::close(wake_fd_);
   }
 
   Status collect(MetricSet& out) override {
@@ -223,7 +218,7 @@ class KernelCollector final : public Collector {
     std::vector<char> buf(kReadBuffer);
     std::size_t total = 0;
     auto emit = [this](std::string_view r) { onRecord(r); };
-    while (!stop_ && total < limit) {
+    while (!stop_.stopped() && total < limit) {
       const ssize_t n = ::read(fd_, buf.data(), buf.size());
       if (n > 0) {
         total += static_cast<std::size_t>(n);
@@ -265,15 +260,15 @@ class KernelCollector final : public Collector {
   void run() {
     ::pthread_setname_np(::pthread_self(), "fs-kmsg");
     auto next_open = std::chrono::steady_clock::now() + kReopenEvery;
-    while (!stop_) {
+    while (!stop_.stopped()) {
       if (fd_ < 0 && std::chrono::steady_clock::now() >= next_open) {
         openKmsg();
         next_open = std::chrono::steady_clock::now() + kReopenEvery;
       }
-      pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {fd_, POLLIN, 0}};
+      pollfd fds[2] = {{stop_.fd(), POLLIN, 0}, {fd_, POLLIN, 0}};
       const nfds_t n = fd_ >= 0 ? 2 : 1;
       const int rc = ::poll(fds, n, 1000);
-      if (stop_) break;
+      if (stop_.stopped()) break;
       if (rc < 0 && errno != EINTR) {
         warnLimited(std::string("poll: ") + std::strerror(errno));
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -458,10 +453,9 @@ class KernelCollector final : public Collector {
   HostPaths paths_;
   fs::path kmsg_path_;
   bool read_kmsg_, read_existing_, edac_, aer_, md_;
-  int fd_ = -1;  // opened and closed by the reader thread (under mu_), read by collect()
-  int wake_fd_ = -1;
+  int fd_ = -1;        // opened and closed by the reader thread (under mu_), read by collect()
   KmsgStream stream_;  // reader thread only
-  std::atomic<bool> stop_{false};
+  StopSignal stop_;    // set by the destructor; wakes run()'s poll
   std::mutex mu_;
   KernelEventTally tally_;   // guarded by mu_
   std::string kmsg_reason_;  // guarded by mu_

@@ -7,11 +7,9 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +21,7 @@
 #include "collectors/lldp/neighbor_table.h"
 #include "core/file_util.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 
 namespace foreshock {
 
@@ -160,18 +159,14 @@ class LldpCollector final : public Collector {
         table_(ctx.neighbors ? ctx.neighbors : std::make_shared<NeighborTable>()) {
     table_->setLimits({static_cast<std::size_t>(ctx.config.getInt("max_neighbors_per_interface")),
                        static_cast<std::size_t>(ctx.config.getInt("max_neighbors"))});
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     thread_ = std::thread([this] { run(); });
   }
 
   ~LldpCollector() override {
-    stop_ = true;
-    std::uint64_t one = 1;
-    if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+    stop_.stop();
     if (thread_.joinable()) thread_.join();
     for (auto& [_, l] : listeners_)
       if (l.fd >= 0) ::close(l.fd);
-    if (wake_fd_ >= 0) ::close(wake_fd_);
   }
 
   Status collect(MetricSet& out) override {
@@ -413,7 +408,7 @@ class LldpCollector final : public Collector {
   void run() {
     ::pthread_setname_np(::pthread_self(), "fs-lldp");
     auto next_scan = std::chrono::steady_clock::now();
-    while (!stop_) {
+    while (!stop_.stopped()) {
       if (std::chrono::steady_clock::now() >= next_scan) {
         rescan();
         next_scan = std::chrono::steady_clock::now() + kRescanEvery;
@@ -422,7 +417,7 @@ class LldpCollector final : public Collector {
       std::vector<std::string> names;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        fds.push_back({wake_fd_, POLLIN, 0});
+        fds.push_back({stop_.fd(), POLLIN, 0});
         for (auto& [name, l] : listeners_) {
           if (l.fd < 0) continue;
           fds.push_back({l.fd, POLLIN, 0});
@@ -451,8 +446,7 @@ class LldpCollector final : public Collector {
   bool cdp_;
   const Clock* clock_;
   std::shared_ptr<NeighborTable> table_;
-  int wake_fd_ = -1;
-  std::atomic<bool> stop_{false};
+  StopSignal stop_;  // set by the destructor; wakes run()'s poll
   std::mutex mu_;
   std::map<std::string, Listener> listeners_;
   std::thread thread_;

@@ -10,7 +10,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -30,6 +29,7 @@
 #include "collectors/probe/route_netlink.h"
 #include "core/file_util.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 
 namespace foreshock {
 
@@ -222,8 +222,7 @@ struct Prober::Impl {
   std::string ndp_error;
   RouteNetlink rtnl;
   bool rtnl_ok = false;
-  int wake_fd = -1;
-  std::atomic<bool> stop{false};
+  StopSignal stop;  // set by ~Prober; wakes run()'s poll
   std::thread thread;
   std::uint64_t cookie = 0;
   std::uint16_t echo_id = 0;
@@ -245,7 +244,6 @@ struct Prober::Impl {
     if (ndp_fd >= 0) ::close(ndp_fd);
     for (auto& [_, t] : targets)
       for (auto& a : t->attempts) ::close(a.fd);
-    if (wake_fd >= 0) ::close(wake_fd);
   }
 
   // --- sockets -------------------------------------------------------------------------
@@ -876,7 +874,7 @@ struct Prober::Impl {
       rtnl_ok = true;
     }
     std::int64_t refresh_at = monoNs();
-    while (!stop.load()) {
+    while (!stop.stopped()) {
       std::int64_t now = monoNs();
       const std::uint64_t generation = (opts.neighbors ? opts.neighbors->generation() : 0) +
                                        (resolver ? resolver->generation() << 32 : 0);
@@ -926,7 +924,7 @@ struct Prober::Impl {
         if (!sends.empty()) wake = std::min(wake, sends.top().at);
         if (!deadlines.empty()) wake = std::min(wake, monoNs() + (deadlines.top().at - now_rt));
       }
-      fds.push_back({wake_fd, POLLIN, 0});
+      fds.push_back({stop.fd(), POLLIN, 0});
       fds.push_back({icmp[0].fd, POLLIN, 0});
       fds.push_back({icmp[1].fd, POLLIN, 0});
       fds.push_back({arp_fd, POLLIN, 0});
@@ -978,7 +976,6 @@ Prober::Prober(ProberOptions options) : impl_(std::make_unique<Impl>()) {
   std::random_device rd;
   impl_->cookie = (static_cast<std::uint64_t>(rd()) << 32) | rd();
   impl_->echo_id = static_cast<std::uint16_t>(rd());
-  impl_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   std::vector<HostResolver::Name> names;
   for (const auto& t : impl_->opts.targets) {
     if (!t.host.empty() && t.config_error.empty()) names.push_back({t.host, resolveFamily(t.kind)});
@@ -991,9 +988,7 @@ Prober::Prober(ProberOptions options) : impl_(std::make_unique<Impl>()) {
 }
 
 Prober::~Prober() {
-  impl_->stop = true;
-  std::uint64_t one = 1;
-  if (impl_->wake_fd >= 0) (void)!::write(impl_->wake_fd, &one, sizeof one);
+  impl_->stop.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
