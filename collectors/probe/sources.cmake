@@ -1,4 +1,3 @@
 # Included from collectors/CMakeLists.txt with ${dir} set to this folder.
-list(APPEND FORESHOCK_COLLECTOR_SOURCES ${dir}/probe_packets.cc ${dir}/probe_stats.cc
-     ${dir}/route_netlink.cc ${dir}/prober.cc ${dir}/resolver.cc ${dir}/probe_collector.cc)
-list(APPEND FORESHOCK_COLLECTOR_LIBS PkgConfig::MNL)
+foreshock_collector_sources(probe_packets.cc probe_stats.cc route_netlink.cc prober.cc resolver.cc
+  probe_collector.cc LIBS PkgConfig::MNL)

@@ -1,2 +1,2 @@
 # Included from collectors/CMakeLists.txt with ${dir} set to this folder.
-list(APPEND FORESHOCK_COLLECTOR_SOURCES ${dir}/self_collector.cc)
+foreshock_collector_sources(self_collector.cc)

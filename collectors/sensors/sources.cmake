@@ -1,10 +1,4 @@
 # Included from collectors/CMakeLists.txt with ${dir} set to this folder.
-list(APPEND FORESHOCK_COLLECTOR_SOURCES
-  ${dir}/bounded_executor.cc
-  ${dir}/libsensors.cc
-  ${dir}/parsers.cc
-  ${dir}/sensor_model.cc
-  ${dir}/sensors_collector.cc
-  ${dir}/thermal.cc)
-list(APPEND FORESHOCK_COLLECTOR_LIBS ${SENSORS_LIBRARY})
+foreshock_collector_sources(bounded_executor.cc libsensors.cc parsers.cc sensor_model.cc
+  sensors_collector.cc thermal.cc LIBS ${SENSORS_LIBRARY})
 include_directories(${SENSORS_INCLUDE_DIR})
