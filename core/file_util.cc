@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -253,6 +254,16 @@ std::optional<std::int64_t> parseInt(std::string_view s) {
 
 std::optional<std::uint64_t> parseUint(std::string_view s) {
   return parseWholeInteger<std::uint64_t>(s);
+}
+
+std::string formatNumber(double v, int significant) {
+  char buf[64];
+  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.*g", significant, v);
+  }
+  return buf;
 }
 
 std::optional<double> parseDouble(std::string_view s) {

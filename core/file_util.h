@@ -41,6 +41,10 @@ Result<std::string> readFileCapped(const std::filesystem::path& path, std::size_
 // "512 KiB", "1 MiB", "1.5 MiB", "2 GiB", "100 bytes": a byte count for messages.
 std::string formatBytes(std::uint64_t bytes);
 
+// "3", "-12", "0.25", "1.23e+06": a whole number exactly (below 1e15), any other value with
+// `significant` significant digits (printf %g). For messages and reports.
+std::string formatNumber(double v, int significant);
+
 // Reads a one-line attribute and strips trailing whitespace; nullopt when unreadable.
 std::optional<std::string> readAttribute(const std::filesystem::path& path);
 

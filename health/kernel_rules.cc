@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/file_util.h"
 #include "core/metric_set.h"
 #include "health/finding.h"
 #include "health/history.h"
@@ -71,13 +72,7 @@ std::string fill(const char* pattern, const std::string& value) {
 }
 
 std::string num(double v) {
-  char buf[32];
-  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-  }
-  return buf;
+  return formatNumber(v, 3);
 }
 
 struct Emit {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/file_util.h"
 #include "health/engine.h"
 #include "health/risk_model.h"
 #include "health/signals.h"
@@ -35,8 +36,7 @@ std::string sig(double v, int digits) {
 }
 
 std::string num(double v) {
-  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) return fix(v, 0);
-  return sig(v, 3);
+  return formatNumber(v, 3);
 }
 
 struct Emitter {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 
+#include "core/file_util.h"
+
 namespace foreshock {
 
 namespace {
@@ -55,13 +57,7 @@ Severity worstOf(const HealthResult& r) {
 
 std::string number(double v) {
   if (!std::isfinite(v)) return "null";
-  char buf[64];
-  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-  }
-  return buf;
+  return formatNumber(v, 6);
 }
 
 std::string jsonString(std::string_view s) {

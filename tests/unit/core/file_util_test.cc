@@ -146,5 +146,15 @@ TEST_F(FileUtilTest, AnAtomicWriteLeavesNoTempFileBehind) {
   EXPECT_EQ(*readFileCapped(target, 100), "v2");
 }
 
+TEST(FormatNumber, WritesWholeNumbersExactlyAndOthersWithTheGivenSignificantDigits) {
+  EXPECT_EQ(formatNumber(3, 3), "3");
+  EXPECT_EQ(formatNumber(-12, 3), "-12");
+  EXPECT_EQ(formatNumber(123456789, 3), "123456789");
+  EXPECT_EQ(formatNumber(0.25, 3), "0.25");
+  EXPECT_EQ(formatNumber(3.14159, 3), "3.14");
+  EXPECT_EQ(formatNumber(3.14159, 6), "3.14159");
+  EXPECT_EQ(formatNumber(1e20, 3), "1e+20");
+}
+
 }  // namespace
 }  // namespace foreshock
