@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "tests/unit/log_capture.h"
 
 namespace foreshock {
 namespace {
@@ -105,19 +106,8 @@ double valueOf(const Snapshot& snap, const std::string& name, const Labels& labe
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    log::setSink([this](log::Level, const std::string& line) {
-      std::lock_guard<std::mutex> l(mu_);
-      lines_.push_back(line);
-    });
-  }
-  void TearDown() override { log::setSink({}); }
-  std::vector<std::string> lines() {
-    std::lock_guard<std::mutex> l(mu_);
-    return lines_;
-  }
-  std::mutex mu_;
-  std::vector<std::string> lines_;
+  std::vector<std::string> lines() const { return log_.lines(); }
+  test::LogCapture log_;
 };
 
 TEST_F(SchedulerTest, ContainsThrowingErroringAndHangingCollectorsAndServesTheRest) {
