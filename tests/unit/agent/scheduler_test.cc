@@ -5,11 +5,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "core/log.h"
+#include "tests/unit/log_capture.h"
 
 namespace foreshock {
 namespace {
@@ -103,30 +106,45 @@ double valueOf(const Snapshot& snap, const std::string& name, const Labels& labe
   return -1;
 }
 
+// The scheduler's collector list (its entries own move-only collectors, so no braced list).
+template <class... C>
+std::vector<ScheduledCollector> collectorList(C&&... c) {
+  std::vector<ScheduledCollector> v;
+  (v.push_back(std::forward<C>(c)), ...);
+  return v;
+}
+
+// The scheduler runs collectors on its own threads: polls `done` every 10 ms for up to 5 s.
+// The assertions after the wait say what was expected, so a timeout fails there.
+void waitUntil(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline && !done()) {
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+double failures(const SnapshotStore& store, const std::string& collector) {
+  return valueOf(*store.load(), "foreshock_collector_failures_total", {{"collector", collector}});
+}
+
 class SchedulerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    log::setSink([this](log::Level, const std::string& line) {
-      std::lock_guard<std::mutex> l(mu_);
-      lines_.push_back(line);
-    });
+  int linesContaining(std::string_view needle) const {
+    int n = 0;
+    for (const auto& l : log_.lines()) {
+      if (l.find(needle) != std::string::npos) ++n;
+    }
+    return n;
   }
-  void TearDown() override { log::setSink({}); }
-  std::vector<std::string> lines() {
-    std::lock_guard<std::mutex> l(mu_);
-    return lines_;
-  }
-  std::mutex mu_;
-  std::vector<std::string> lines_;
+  test::LogCapture log_;
 };
 
 TEST_F(SchedulerTest, ContainsThrowingErroringAndHangingCollectorsAndServesTheRest) {
   auto gate = std::make_shared<Gate>();
-  std::vector<ScheduledCollector> cs;
-  cs.push_back(sc("good", std::make_unique<GoodCollector>()));
-  cs.push_back(sc("thrower", std::make_unique<ThrowingCollector>()));
-  cs.push_back(sc("erring", std::make_unique<ErrorCollector>()));
-  cs.push_back(sc("hanger", std::make_unique<HangingCollector>(gate), 300ms));
+  auto cs = collectorList(sc("good", std::make_unique<GoodCollector>()),
+                          sc("thrower", std::make_unique<ThrowingCollector>()),
+                          sc("erring", std::make_unique<ErrorCollector>()),
+                          sc("hanger", std::make_unique<HangingCollector>(gate), 300ms));
   SnapshotStore store;
   Scheduler s(std::move(cs), &store);
   s.runOnce();
@@ -147,18 +165,12 @@ TEST_F(SchedulerTest, ContainsThrowingErroringAndHangingCollectorsAndServesTheRe
 }
 
 TEST_F(SchedulerTest, KeepsLastGoodDataAsStaleWhenARunFails) {
-  std::vector<ScheduledCollector> cs;
-  cs.push_back(sc("flaky", std::make_unique<FlakyCollector>()));
+  auto cs = collectorList(sc("flaky", std::make_unique<FlakyCollector>()));
   SnapshotStore store;
   Scheduler s(std::move(cs), &store);
   s.start();
   // First run succeeds immediately, the second (100 ms later) fails.
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline &&
-         valueOf(*store.load(), "foreshock_collector_failures_total", {{"collector", "flaky"}}) <
-             1) {
-    std::this_thread::sleep_for(10ms);
-  }
+  waitUntil([&] { return failures(store, "flaky") >= 1; });
   s.stop();
   auto snap = store.load();
   EXPECT_EQ(valueOf(*snap, "foreshock_collector_success", {{"collector", "flaky"}}), 0);
@@ -173,15 +185,12 @@ TEST_F(SchedulerTest, AHungCollectorDoesNotStopOthersFromRunning) {
   auto gate = std::make_shared<Gate>();
   auto good = std::make_unique<GoodCollector>();
   GoodCollector* g = good.get();
-  std::vector<ScheduledCollector> cs;
-  cs.push_back(sc("good", std::move(good)));
-  cs.push_back(sc("hanger", std::make_unique<HangingCollector>(gate), 200ms));
+  auto cs = collectorList(sc("good", std::move(good)),
+                          sc("hanger", std::make_unique<HangingCollector>(gate), 200ms));
   SnapshotStore store;
   Scheduler s(std::move(cs), &store);
   s.start();
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline && g->runs_ < 5)
-    std::this_thread::sleep_for(10ms);
+  waitUntil([&] { return g->runs_ >= 5; });
   EXPECT_GE(g->runs_, 5);
   EXPECT_EQ(valueOf(*store.load(), "foreshock_collector_success", {{"collector", "hanger"}}), 0);
   // stop() returns promptly even though one collector is stuck in a call.
@@ -192,23 +201,15 @@ TEST_F(SchedulerTest, AHungCollectorDoesNotStopOthersFromRunning) {
 }
 
 TEST_F(SchedulerTest, LogsRepeatedFailuresRateLimited) {
-  std::vector<ScheduledCollector> cs;
-  cs.push_back(sc("erring", std::make_unique<ErrorCollector>()));
+  auto cs = collectorList(sc("erring", std::make_unique<ErrorCollector>()));
   SnapshotStore store;
   SchedulerOptions opts;
   opts.max_backoff = 100ms;  // retry at the interval so the test sees many failures
   Scheduler s(std::move(cs), &store, SystemClock::instance(), opts);
   s.start();
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline &&
-         valueOf(*store.load(), "foreshock_collector_failures_total", {{"collector", "erring"}}) <
-             9) {
-    std::this_thread::sleep_for(10ms);
-  }
+  waitUntil([&] { return failures(store, "erring") >= 9; });
   s.stop();
-  int logged = 0;
-  for (const auto& l : lines())
-    if (l.find("collector failed") != std::string::npos) ++logged;
+  const int logged = linesContaining("collector failed");
   // 9+ failures produce log lines only at the 1st, 2nd, 4th and 8th.
   EXPECT_GE(logged, 3);
   EXPECT_LE(logged, 5);
@@ -228,28 +229,22 @@ class RecoveringCollector : public Collector {
 TEST_F(SchedulerTest, LogsRecoveryOnce) {
   auto c = std::make_unique<RecoveringCollector>();
   RecoveringCollector* rc = c.get();
-  std::vector<ScheduledCollector> cs;
-  cs.push_back(sc("recovering", std::move(c)));
+  auto cs = collectorList(sc("recovering", std::move(c)));
   SnapshotStore store;
   SchedulerOptions opts;
   opts.max_backoff = 100ms;
   Scheduler s(std::move(cs), &store, SystemClock::instance(), opts);
   s.start();
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline && rc->runs_ < 5)
-    std::this_thread::sleep_for(10ms);
+  waitUntil([&] { return rc->runs_ >= 5; });
   s.stop();
-  int recovered = 0;
-  for (const auto& l : lines())
-    if (l.find("collector recovered after 2 failed run(s)") != std::string::npos) ++recovered;
+  const int recovered = linesContaining("collector recovered after 2 failed run(s)");
   EXPECT_EQ(recovered, 1);
   EXPECT_EQ(valueOf(*store.load(), "foreshock_collector_success", {{"collector", "recovering"}}),
             1);
 }
 
 TEST_F(SchedulerTest, ExportsBuildInfo) {
-  std::vector<ScheduledCollector> cs;
-  cs.push_back(sc("good", std::make_unique<GoodCollector>()));
+  auto cs = collectorList(sc("good", std::make_unique<GoodCollector>()));
   SnapshotStore store;
   Scheduler s(std::move(cs), &store);
   s.runOnce();
@@ -258,12 +253,10 @@ TEST_F(SchedulerTest, ExportsBuildInfo) {
 
 TEST_F(SchedulerTest, AdoptedDataSurvivesAReloadUntilTheNewRun) {
   SnapshotStore store;
-  std::vector<ScheduledCollector> first;
-  first.push_back(sc("flaky", std::make_unique<FlakyCollector>()));
+  auto first = collectorList(sc("flaky", std::make_unique<FlakyCollector>()));
   Scheduler a(std::move(first), &store);
   a.runOnce();
-  std::vector<ScheduledCollector> second;
-  second.push_back(sc("flaky", std::make_unique<ErrorCollector>()));
+  auto second = collectorList(sc("flaky", std::make_unique<ErrorCollector>()));
   Scheduler b(std::move(second), &store);
   b.adoptFrom(a);
   b.runOnce();
@@ -276,25 +269,18 @@ TEST_F(SchedulerTest, StopReturnsWithinASecondWhileACollectorIsBlockedInARead) {
   ASSERT_EQ(::pipe(fds), 0);
   auto blocked = std::make_unique<BlockedInReadCollector>(fds[0]);
   auto* b = blocked.get();
-  std::vector<ScheduledCollector> cs;
-  cs.push_back(sc("reader", std::move(blocked), 200ms));
-  cs.push_back(sc("good", std::make_unique<GoodCollector>()));
+  auto cs = collectorList(sc("reader", std::move(blocked), 200ms),
+                          sc("good", std::make_unique<GoodCollector>()));
   SnapshotStore store;
   Scheduler s(std::move(cs), &store);
   s.start();
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline && !b->entered_)
-    std::this_thread::sleep_for(10ms);
+  waitUntil([&] { return b->entered_.load(); });
   ASSERT_TRUE(b->entered_);
   std::this_thread::sleep_for(300ms);  // past its deadline: contained, still blocked
   auto t0 = std::chrono::steady_clock::now();
   s.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
-  bool abandoned = false;
-  for (const auto& l : lines())
-    abandoned |=
-        l.find("collector still running at shutdown; abandoning its thread") != std::string::npos;
-  EXPECT_TRUE(abandoned);
+  EXPECT_GE(linesContaining("collector still running at shutdown; abandoning its thread"), 1);
   ::close(fds[1]);  // the read returns 0; the abandoned thread finishes on its own
   std::this_thread::sleep_for(100ms);
   ::close(fds[0]);

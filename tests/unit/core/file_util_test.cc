@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/unit/temp_dir.h"
+
 namespace foreshock {
 namespace {
 
@@ -17,19 +19,12 @@ namespace fs = std::filesystem;
 
 class FileUtilTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("foreshock-file-util-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   fs::path write(const std::string& name, const std::string& content) {
     std::ofstream(dir_ / name, std::ios::binary) << content;
     return dir_ / name;
   }
-  fs::path dir_;
+  test::TestTempDir tmp_{"foreshock-file-util"};
+  const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(FileUtilTest, AFifoIsRefusedWithoutBlockingAndNamedAsAFifo) {

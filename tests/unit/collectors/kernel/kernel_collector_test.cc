@@ -191,6 +191,15 @@ std::vector<prometheus::MetricFamily> collectOnce(Collector& c) {
   return out.take();
 }
 
+// The kernel collector's context with its host roots in `t` (sys/ and dev/) and its defaults.
+CollectorContext contextIn(const TempTree& t) {
+  CollectorContext ctx;
+  ctx.paths.sysfs = t.root() / "sys";
+  ctx.paths.devfs = t.root() / "dev";
+  ctx.config = kernelSection();
+  return ctx;
+}
+
 double value(const std::vector<prometheus::MetricFamily>& fams, std::string_view name,
              const Labels& labels, double missing = -1) {
   const auto* f = findFamily(fams, name);
@@ -198,6 +207,24 @@ double value(const std::vector<prometheus::MetricFamily>& fams, std::string_view
   for (const auto& m : f->metric)
     if (labelsMatch(m, labels)) return sampleValue(*f, m);
   return missing;
+}
+
+// One series the output must hold: its family, labels it carries (it may carry more) and
+// its value; -1 means no such series.
+struct Sample {
+  std::string_view family;
+  Labels labels;
+  double value;
+};
+
+void expectSamples(const std::vector<prometheus::MetricFamily>& fams,
+                   const std::vector<Sample>& want) {
+  for (const Sample& w : want) {
+    std::string where(w.family);
+    for (const auto& [k, v] : w.labels) where += " " + k + "=" + v;
+    SCOPED_TRACE(where);
+    EXPECT_EQ(value(fams, w.family, w.labels), w.value);
+  }
 }
 
 TEST(KernelCollector, ExportsSysfsCountersFromAFakeTree) {
@@ -211,56 +238,51 @@ TEST(KernelCollector, ExportsSysfsCountersFromAFakeTree) {
   writeDegradedMirror(t, "sys/block");
   t.write("sys/class/nvme/nvme0/dev", "242:0\n");
   t.write("sys/class/ata_port/ata1/port_no", "1\n");
-  CollectorContext ctx;
-  ctx.paths.sysfs = t.root() / "sys";
-  ctx.paths.devfs = t.root() / "dev";  // no kmsg there
-  ctx.config = kernelSection();
+  CollectorContext ctx = contextIn(t);  // no kmsg in its dev/
   auto c = kernelCollectorInfo().factory(ctx);
   ASSERT_TRUE(c.ok());
   auto fams = collectOnce(**c);
-  EXPECT_EQ(value(fams, "foreshock_kernel_source_up", {{"source", "kmsg"}, {"reason", "missing"}}),
-            0);
-  EXPECT_EQ(value(fams, "foreshock_kernel_source_up", {{"source", "edac"}}), 1);
-  EXPECT_EQ(value(fams, "foreshock_kernel_source_up", {{"source", "pcie_aer"}}), 1);
-  EXPECT_EQ(value(fams, "foreshock_edac_correctable_errors_total", {{"controller", "mc0"}}), 5);
-  EXPECT_EQ(value(fams, "foreshock_edac_uncorrectable_errors_total", {{"controller", "mc1"}}), 2);
-  EXPECT_EQ(value(fams, "foreshock_edac_dimm_correctable_errors_total",
-                  {{"dimm", "dimm0"}, {"label", "CPU_SrcID#0_Ha#0_Chan#0_DIMM#0"}}),
-            4);
-  EXPECT_EQ(value(fams, "foreshock_pcie_aer_errors_total",
-                  {{"device", "0000:00:1c.0"}, {"class", "corrected"}}),
-            3);
-  EXPECT_EQ(value(fams, "foreshock_pcie_aer_errors_total",
-                  {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}}),
-            1);
-  EXPECT_EQ(value(fams, "foreshock_pcie_aer_error_types_total",
-                  {{"class", "nonfatal"}, {"type", "CmpltTO"}}),
-            1);
-  // Types that never happened are not exported.
-  EXPECT_EQ(value(fams, "foreshock_pcie_aer_error_types_total", {{"type", "RxErr"}}), -1);
-  EXPECT_EQ(value(fams, "foreshock_md_degraded", {{"array", "md0"}}), 1);
-  EXPECT_EQ(value(fams, "foreshock_md_members", {{"array", "md0"}, {"state", "faulty"}}), 1);
-  EXPECT_EQ(value(fams, "foreshock_md_info", {{"array", "md0"}, {"level", "raid1"}}), 1);
+  expectSamples(
+      fams,
+      {
+          {"foreshock_kernel_source_up", {{"source", "kmsg"}, {"reason", "missing"}}, 0},
+          {"foreshock_kernel_source_up", {{"source", "edac"}}, 1},
+          {"foreshock_kernel_source_up", {{"source", "pcie_aer"}}, 1},
+          {"foreshock_edac_correctable_errors_total", {{"controller", "mc0"}}, 5},
+          {"foreshock_edac_uncorrectable_errors_total", {{"controller", "mc1"}}, 2},
+          {"foreshock_edac_dimm_correctable_errors_total",
+           {{"dimm", "dimm0"}, {"label", "CPU_SrcID#0_Ha#0_Chan#0_DIMM#0"}},
+           4},
+          {"foreshock_pcie_aer_errors_total",
+           {{"device", "0000:00:1c.0"}, {"class", "corrected"}},
+           3},
+          {"foreshock_pcie_aer_errors_total",
+           {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}},
+           1},
+          {"foreshock_pcie_aer_error_types_total", {{"class", "nonfatal"}, {"type", "CmpltTO"}}, 1},
+          // Types that never happened are not exported.
+          {"foreshock_pcie_aer_error_types_total", {{"type", "RxErr"}}, -1},
+          {"foreshock_md_degraded", {{"array", "md0"}}, 1},
+          {"foreshock_md_members", {{"array", "md0"}, {"state", "faulty"}}, 1},
+          {"foreshock_md_info", {{"array", "md0"}, {"level", "raid1"}}, 1},
+      });
 }
 
 TEST(KernelCollector, SaysWhichSysfsSourcesAreAbsent) {
   TempTree t;
-  CollectorContext ctx;
-  ctx.paths.sysfs = t.root() / "sys";
-  ctx.paths.devfs = t.root() / "dev";
-  ctx.config = kernelSection();
+  CollectorContext ctx = contextIn(t);
   ctx.config.values["kmsg"] = false;
   auto c = kernelCollectorInfo().factory(ctx);
   ASSERT_TRUE(c.ok());
   auto fams = collectOnce(**c);
-  EXPECT_EQ(
-      value(fams, "foreshock_kernel_source_up", {{"source", "edac"}, {"reason", "no_edac_driver"}}),
-      0);
-  EXPECT_EQ(value(fams, "foreshock_kernel_source_up",
-                  {{"source", "pcie_aer"}, {"reason", "no_aer_stats"}}),
-            0);
-  EXPECT_EQ(value(fams, "foreshock_kernel_source_up", {{"source", "kmsg"}}), -1);
-  EXPECT_EQ(value(fams, "foreshock_md_arrays", {}), 0);
+  expectSamples(
+      fams,
+      {
+          {"foreshock_kernel_source_up", {{"source", "edac"}, {"reason", "no_edac_driver"}}, 0},
+          {"foreshock_kernel_source_up", {{"source", "pcie_aer"}, {"reason", "no_aer_stats"}}, 0},
+          {"foreshock_kernel_source_up", {{"source", "kmsg"}}, -1},
+          {"foreshock_md_arrays", {}, 0},
+      });
 }
 
 // Polls the collector until `pred` holds on its output or 5 s pass.
@@ -281,10 +303,7 @@ TEST(KernelCollector, CountsRecordsWrittenToAFifoAtTheDevfsKmsgPath) {
   fs::create_directories(t.root() / "dev");
   const fs::path fifo = t.root() / "dev/kmsg";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  CollectorContext ctx;
-  ctx.paths.sysfs = t.root() / "sys";
-  ctx.paths.devfs = t.root() / "dev";
-  ctx.config = kernelSection();
+  CollectorContext ctx = contextIn(t);
   auto c = kernelCollectorInfo().factory(ctx);
   ASSERT_TRUE(c.ok());
   auto fams = collectOnce(**c);
@@ -307,24 +326,23 @@ TEST(KernelCollector, CountsRecordsWrittenToAFifoAtTheDevfsKmsgPath) {
   fams = waitFor(**c, [](const auto& f) {
     return value(f, "foreshock_kernel_log_malformed_records_total", {}) >= 1;
   });
-  EXPECT_EQ(value(fams, "foreshock_kernel_block_io_errors_total", {{"device", "sda"}}), 1);
-  EXPECT_EQ(value(fams, "foreshock_kernel_block_io_errors_total", {{"device", "sdz"}}), -1);
-  EXPECT_EQ(value(fams, "foreshock_kernel_fs_readonly_total", {{"device", "sda1"}, {"fs", "ext4"}}),
-            1);
-  EXPECT_EQ(value(fams, "foreshock_kernel_nvme_timeouts_total", {{"device", "nvme0"}}), 1);
-  EXPECT_EQ(value(fams, "foreshock_kernel_nvme_resets_total", {{"device", "nvme0"}}), 1);
-  EXPECT_EQ(value(fams, "foreshock_kernel_log_records_total", {}), 4);
-  EXPECT_EQ(value(fams, "foreshock_kernel_log_lost_records_total", {}), 3);
-  EXPECT_EQ(value(fams, "foreshock_kernel_log_malformed_records_total", {}), 1);
+  expectSamples(fams,
+                {
+                    {"foreshock_kernel_block_io_errors_total", {{"device", "sda"}}, 1},
+                    {"foreshock_kernel_block_io_errors_total", {{"device", "sdz"}}, -1},
+                    {"foreshock_kernel_fs_readonly_total", {{"device", "sda1"}, {"fs", "ext4"}}, 1},
+                    {"foreshock_kernel_nvme_timeouts_total", {{"device", "nvme0"}}, 1},
+                    {"foreshock_kernel_nvme_resets_total", {{"device", "nvme0"}}, 1},
+                    {"foreshock_kernel_log_records_total", {}, 4},
+                    {"foreshock_kernel_log_lost_records_total", {}, 3},
+                    {"foreshock_kernel_log_malformed_records_total", {}, 1},
+                });
 }
 
 TEST(KernelCollector, StartsAtTheEndOfTheLogUnlessAskedToReadExistingRecords) {
   TempTree t;
   t.write("dev/kmsg", "3,1,100,-;I/O error, dev sda, sector 1\n");
-  CollectorContext ctx;
-  ctx.paths.sysfs = t.root() / "sys";
-  ctx.paths.devfs = t.root() / "dev";
-  ctx.config = kernelSection();
+  CollectorContext ctx = contextIn(t);
   {
     auto c = kernelCollectorInfo().factory(ctx);
     ASSERT_TRUE(c.ok());

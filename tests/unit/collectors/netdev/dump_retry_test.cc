@@ -20,32 +20,40 @@ struct ScriptedDump {
   }
 };
 
-TEST(NetdevDumpRetry, RepeatsAnInterruptedDumpAndKeepsOnlyTheConsistentResult) {
-  ScriptedDump script{{true, false}};
+// What dumpConsistent left behind: the messages the kept attempt delivered (the reset
+// callback clears them), and how many retries it counted.
+struct DumpResult {
+  Status status;
   std::vector<int> got;
   std::uint64_t retries = 0;
-  auto st = dumpConsistent(
-      [&](nlmsghdr* r, const MessageFn& f, bool* i) { return script(r, f, i); }, [](nlmsghdr*) {},
-      [&](std::span<const std::uint8_t> m) { got.push_back(m[0]); }, [&] { got.clear(); }, 3,
-      &retries);
-  ASSERT_TRUE(st.ok());
+};
+
+// Runs the dump with up to 3 attempts against `script`.
+DumpResult runDump(ScriptedDump& script) {
+  DumpResult r{Status::Ok(), {}, 0};
+  r.status = dumpConsistent(
+      [&](nlmsghdr* req, const MessageFn& f, bool* i) { return script(req, f, i); },
+      [](nlmsghdr*) {}, [&](std::span<const std::uint8_t> m) { r.got.push_back(m[0]); },
+      [&] { r.got.clear(); }, 3, &r.retries);
+  return r;
+}
+
+TEST(NetdevDumpRetry, RepeatsAnInterruptedDumpAndKeepsOnlyTheConsistentResult) {
+  ScriptedDump script{{true, false}};
+  DumpResult r = runDump(script);
+  ASSERT_TRUE(r.status.ok());
   EXPECT_EQ(script.attempt, 2);
-  EXPECT_EQ(retries, 1u);
-  EXPECT_EQ(got, std::vector<int>{1});  // only the second attempt's messages
+  EXPECT_EQ(r.retries, 1u);
+  EXPECT_EQ(r.got, std::vector<int>{1});  // only the second attempt's messages
 }
 
 TEST(NetdevDumpRetry, GivesUpAfterTheLastAttemptAndKeepsItsResult) {
   ScriptedDump script{{true, true, true}};
-  std::vector<int> got;
-  std::uint64_t retries = 0;
-  auto st = dumpConsistent(
-      [&](nlmsghdr* r, const MessageFn& f, bool* i) { return script(r, f, i); }, [](nlmsghdr*) {},
-      [&](std::span<const std::uint8_t> m) { got.push_back(m[0]); }, [&] { got.clear(); }, 3,
-      &retries);
-  ASSERT_TRUE(st.ok());
+  DumpResult r = runDump(script);
+  ASSERT_TRUE(r.status.ok());
   EXPECT_EQ(script.attempt, 3);
-  EXPECT_EQ(retries, 3u);
-  EXPECT_EQ(got, std::vector<int>{2});
+  EXPECT_EQ(r.retries, 3u);
+  EXPECT_EQ(r.got, std::vector<int>{2});
 }
 
 TEST(NetdevDumpRetry, PassesANetlinkErrorThrough) {

@@ -6,6 +6,7 @@
 #include <linux/if_arp.h>
 
 #include "collectors/registry.h"
+#include "tests/unit/collectors/builtin_collector.h"
 
 namespace foreshock::netdev {
 namespace {
@@ -272,15 +273,10 @@ TEST(NetdevRender, ReportsAnUnreadableModuleOnItsUpSeriesWithTheReason) {
 }
 
 TEST(NetdevCollector, IsRegisteredAndCollectsTheOwnNamespaceWithoutLoopback) {
-  Registry r = builtinRegistry();
-  const CollectorInfo* info = r.find("netdev");
-  ASSERT_NE(info, nullptr);
-  CollectorContext ctx;
-  ctx.name = "netdev";
-  ctx.config = defaultsFor(info->options, "collectors.netdev");
-  ctx.config.values["optics"] = false;
-  auto c = info->factory(ctx);
-  ASSERT_TRUE(c.ok());
+  auto c = test::makeBuiltinCollector("netdev", [](const CollectorInfo&, CollectorContext& ctx) {
+    ctx.config.values["optics"] = false;
+  });
+  ASSERT_TRUE(c.ok()) << c.error().message;
   MetricSet out;
   Status st = (*c)->collect(out);
   ASSERT_TRUE(st.ok()) << st.error().message;

@@ -27,22 +27,10 @@ class MsgBuilder {
   T* header() {
     return static_cast<T*>(extra_);
   }
-  MsgBuilder& u8(std::uint16_t t, std::uint8_t v) {
-    mnl_attr_put_u8(nlh_, t, v);
-    return *this;
-  }
-  MsgBuilder& u16(std::uint16_t t, std::uint16_t v) {
-    mnl_attr_put_u16(nlh_, t, v);
-    return *this;
-  }
-  MsgBuilder& u32(std::uint16_t t, std::uint32_t v) {
-    mnl_attr_put_u32(nlh_, t, v);
-    return *this;
-  }
-  MsgBuilder& u64(std::uint16_t t, std::uint64_t v) {
-    mnl_attr_put_u64(nlh_, t, v);
-    return *this;
-  }
+  MsgBuilder& u8(std::uint16_t t, std::uint8_t v) { return put(t, v); }
+  MsgBuilder& u16(std::uint16_t t, std::uint16_t v) { return put(t, v); }
+  MsgBuilder& u32(std::uint16_t t, std::uint32_t v) { return put(t, v); }
+  MsgBuilder& u64(std::uint16_t t, std::uint64_t v) { return put(t, v); }
   MsgBuilder& str(std::uint16_t t, const std::string& v) {
     mnl_attr_put_strz(nlh_, t, v.c_str());
     return *this;
@@ -74,6 +62,13 @@ class MsgBuilder {
   nlmsghdr* nlh() { return nlh_; }
 
  private:
+  // What mnl_attr_put_u8/u16/u32/u64 do: the integer's bytes, in host order, as the payload.
+  template <class V>
+  MsgBuilder& put(std::uint16_t t, V v) {
+    mnl_attr_put(nlh_, t, sizeof(V), &v);
+    return *this;
+  }
+
   std::vector<std::uint8_t> storage_;
   nlmsghdr* nlh_;
   void* extra_;

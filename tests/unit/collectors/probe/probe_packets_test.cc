@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
+#include <string>
+#include <string_view>
 
 namespace foreshock {
 namespace {
@@ -78,19 +81,31 @@ TEST(ProbePackets, QuotedEchoRequestGivesItsSequenceAndCookieWhenQuotedInFull) {
 }
 
 TEST(ProbePackets, IcmpErrorReasonsFollowTheRfcCodes) {
-  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 0), "net_unreachable");
-  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 1), "host_unreachable");
-  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 3), "port_unreachable");
-  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 13), "admin_prohibited");
-  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 4), "fragmentation_needed");
-  EXPECT_EQ(icmpErrorReason(AF_INET, 3, 99), "unreachable");
-  EXPECT_EQ(icmpErrorReason(AF_INET, 11, 0), "ttl_exceeded");
-  EXPECT_EQ(icmpErrorReason(AF_INET6, 1, 0), "net_unreachable");
-  EXPECT_EQ(icmpErrorReason(AF_INET6, 1, 1), "admin_prohibited");
-  EXPECT_EQ(icmpErrorReason(AF_INET6, 1, 3), "host_unreachable");
-  EXPECT_EQ(icmpErrorReason(AF_INET6, 2, 0), "packet_too_big");
-  EXPECT_EQ(icmpErrorReason(AF_INET6, 3, 0), "ttl_exceeded");
-  EXPECT_EQ(icmpErrorReason(AF_INET6, 200, 0), "icmp_error");
+  struct Case {
+    int family;
+    std::uint8_t type;
+    std::uint8_t code;
+    std::string_view reason;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {AF_INET, 3, 0, "net_unreachable"},
+           {AF_INET, 3, 1, "host_unreachable"},
+           {AF_INET, 3, 3, "port_unreachable"},
+           {AF_INET, 3, 13, "admin_prohibited"},
+           {AF_INET, 3, 4, "fragmentation_needed"},
+           {AF_INET, 3, 99, "unreachable"},
+           {AF_INET, 11, 0, "ttl_exceeded"},
+           {AF_INET6, 1, 0, "net_unreachable"},
+           {AF_INET6, 1, 1, "admin_prohibited"},
+           {AF_INET6, 1, 3, "host_unreachable"},
+           {AF_INET6, 2, 0, "packet_too_big"},
+           {AF_INET6, 3, 0, "ttl_exceeded"},
+           {AF_INET6, 200, 0, "icmp_error"},
+       }) {
+    SCOPED_TRACE((c.family == AF_INET ? "ICMPv4 type " : "ICMPv6 type ") + std::to_string(c.type) +
+                 " code " + std::to_string(c.code));
+    EXPECT_EQ(icmpErrorReason(c.family, c.type, c.code), c.reason);
+  }
 }
 
 TEST(ProbePackets, NeighborSolicitationGoesToTheSolicitedNodeGroupWithOurMac) {

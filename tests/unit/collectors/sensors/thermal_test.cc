@@ -7,6 +7,7 @@
 
 #include "collectors/registry.h"
 #include "core/options.h"
+#include "tests/unit/collectors/builtin_collector.h"
 
 namespace foreshock::sensors {
 namespace {
@@ -57,16 +58,11 @@ TEST(CoolingDevice, ReadsCurrentAndMaximumState) {
 TEST(SensorsCollector, ExportsThermalZonesFromTheSysfsRootAndSucceeds) {
   // No mount namespace here: libsensors sees the machine's /sys (no hwmon on CI VMs, or real
   // chips), and the thermal zones come from the fixture through HostPaths.
-  Registry reg = builtinRegistry();
-  const CollectorInfo* info = reg.find("sensors");
-  ASSERT_NE(info, nullptr);
-  CollectorContext ctx;
-  ctx.name = "sensors";
-  ctx.paths.sysfs = kFixture;
-  ctx.config = defaultsFor(info->options, "collectors.sensors");
-  ctx.config.values["config_file"] = std::string("/dev/null");
-  auto c = info->factory(ctx);
-  ASSERT_TRUE(c.ok());
+  auto c = test::makeBuiltinCollector("sensors", [](const CollectorInfo&, CollectorContext& ctx) {
+    ctx.paths.sysfs = kFixture;
+    ctx.config.values["config_file"] = std::string("/dev/null");
+  });
+  ASSERT_TRUE(c.ok()) << c.error().message;
   MetricSet out;
   ASSERT_TRUE((*c)->collect(out).ok());
   EXPECT_TRUE(out.conflicts().empty());

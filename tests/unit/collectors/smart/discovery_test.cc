@@ -6,8 +6,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "collectors/smart/process_runner.h"
+#include "tests/unit/temp_dir.h"
 
 namespace foreshock::smart {
 namespace {
@@ -16,16 +20,13 @@ namespace fs = std::filesystem;
 
 class FakeSysfs : public ::testing::Test {
  protected:
+  using Attributes = std::vector<std::pair<std::string, std::string>>;
+
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("fssm-sysfs-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     fs::create_directories(root_ / "block");
     paths_.sysfs = root_;
     paths_.devfs = root_ / "dev";
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   void write(const fs::path& p, const std::string& s) {
     fs::create_directories(p.parent_path());
@@ -38,32 +39,53 @@ class FakeSysfs : public ::testing::Test {
     fs::create_symlink(d, root_ / "block" / name);
     return d;
   }
+  // A disk whose `device` link points at devices/<devpath> (the SCSI device or the NVMe
+  // controller), with the disk's own attributes and its device's written beside them.
+  void diskOnDevice(const std::string& devpath, const std::string& name,
+                    const Attributes& disk_attributes, const Attributes& device_attributes) {
+    fs::path device = root_ / "devices" / devpath;
+    fs::path d = disk(devpath, name);
+    fs::create_directory_symlink(device, d / "device");
+    for (const auto& [file, value] : disk_attributes) write(d / file, value);
+    for (const auto& [file, value] : device_attributes) write(device / file, value);
+  }
 
-  fs::path root_;
+  test::TestTempDir tmp_{"fssm-sysfs"};
+  const fs::path& root_ = tmp_.path();
   HostPaths paths_;
 };
 
-TEST_F(FakeSysfs, FindsWholeDisksAndSkipsVirtualAndPartitionDevices) {
-  fs::path scsi = root_ / "devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0";
-  fs::path sda = disk("pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0", "sda");
-  fs::create_directory_symlink(scsi, sda / "device");
-  write(sda / "size", "976773168\n");
-  write(sda / "queue/rotational", "1\n");
-  write(scsi / "model", "ST1000DM010-2EP1\n");
-  write(scsi / "rev", "CC43\n");
-  write(scsi / "wwid", "naa.5000c500a1b2c3d4\n");
-  write(scsi / "vpd_pg80", std::string("\x00\x80\x00\x0a", 4) + "  Z9A0B1C2");
-  write(scsi / "power/runtime_status", "active\n");
+// Every field of a discovered disk.
+void expectIdentity(const DiskIdentity& got, const DiskIdentity& want) {
+  SCOPED_TRACE(want.device);
+  EXPECT_EQ(got.device, want.device);
+  EXPECT_EQ(got.model, want.model);
+  EXPECT_EQ(got.serial, want.serial);
+  EXPECT_EQ(got.firmware, want.firmware);
+  EXPECT_EQ(got.wwn, want.wwn);
+  EXPECT_EQ(got.transport, want.transport);
+  EXPECT_EQ(got.capacity_bytes, want.capacity_bytes);
+  EXPECT_EQ(got.rotational, want.rotational);
+  EXPECT_EQ(got.runtime_suspended, want.runtime_suspended);
+  EXPECT_EQ(got.backend, want.backend);
+  EXPECT_EQ(got.node, want.node);
+  EXPECT_EQ(got.smartctl_type, want.smartctl_type);
+}
 
-  fs::path ctrl = root_ / "devices/pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0";
-  fs::path nvme = disk("pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0", "nvme0n1");
-  fs::create_directory_symlink(ctrl, nvme / "device");
-  write(nvme / "size", "488397168\n");
-  write(nvme / "queue/rotational", "0\n");
-  write(nvme / "wwid", "eui.0025385b71b0a1c2\n");
-  write(ctrl / "model", "Samsung SSD 970 EVO Plus 250GB          \n");
-  write(ctrl / "serial", "S4EUNX0N123456\n");
-  write(ctrl / "firmware_rev", "2B2QEXM7\n");
+TEST_F(FakeSysfs, FindsWholeDisksAndSkipsVirtualAndPartitionDevices) {
+  diskOnDevice("pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0", "sda",
+               {{"size", "976773168\n"}, {"queue/rotational", "1\n"}},
+               {{"model", "ST1000DM010-2EP1\n"},
+                {"rev", "CC43\n"},
+                {"wwid", "naa.5000c500a1b2c3d4\n"},
+                {"vpd_pg80", std::string("\x00\x80\x00\x0a", 4) + "  Z9A0B1C2"},
+                {"power/runtime_status", "active\n"}});
+  diskOnDevice(
+      "pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0", "nvme0n1",
+      {{"size", "488397168\n"}, {"queue/rotational", "0\n"}, {"wwid", "eui.0025385b71b0a1c2\n"}},
+      {{"model", "Samsung SSD 970 EVO Plus 250GB          \n"},
+       {"serial", "S4EUNX0N123456\n"},
+       {"firmware_rev", "2B2QEXM7\n"}});
 
   for (const char* n : {"loop0", "ram0", "zram0", "dm-0", "md127", "sr0", "nbd0", "nvme0c0n1"}) {
     disk(std::string("virtual/block/") + n, n);
@@ -73,29 +95,33 @@ TEST_F(FakeSysfs, FindsWholeDisksAndSkipsVirtualAndPartitionDevices) {
 
   auto disks = discoverDisks(paths_);
   ASSERT_EQ(disks.size(), 2u);
-  const auto& n = disks[0];
-  const auto& s = disks[1];
-  EXPECT_EQ(n.device, "nvme0n1");
-  EXPECT_EQ(n.backend, Backend::kNvme);
-  EXPECT_EQ(n.transport, "nvme");
-  EXPECT_EQ(n.model, "Samsung SSD 970 EVO Plus 250GB");
-  EXPECT_EQ(n.serial, "S4EUNX0N123456");
-  EXPECT_EQ(n.firmware, "2B2QEXM7");
-  EXPECT_EQ(n.wwn, "eui.0025385b71b0a1c2");
-  EXPECT_EQ(n.rotational, false);
-  EXPECT_EQ(n.node, (root_ / "dev" / "nvme0").string());  // admin commands go to the controller
-
-  EXPECT_EQ(s.device, "sda");
-  EXPECT_EQ(s.backend, Backend::kAta);
-  EXPECT_EQ(s.transport, "ata");
-  EXPECT_EQ(s.model, "ST1000DM010-2EP1");
-  EXPECT_EQ(s.serial, "Z9A0B1C2");
-  EXPECT_EQ(s.firmware, "CC43");
-  EXPECT_EQ(s.wwn, "naa.5000c500a1b2c3d4");
-  EXPECT_EQ(s.capacity_bytes, 976773168ull * 512);
-  EXPECT_EQ(s.rotational, true);
-  EXPECT_EQ(s.runtime_suspended, false);
-  EXPECT_EQ(s.node, (root_ / "dev" / "sda").string());
+  // NVMe admin commands go to the controller's node, not the namespace's.
+  DiskIdentity nvme{.device = "nvme0n1",
+                    .model = "Samsung SSD 970 EVO Plus 250GB",
+                    .serial = "S4EUNX0N123456",
+                    .firmware = "2B2QEXM7",
+                    .wwn = "eui.0025385b71b0a1c2",
+                    .transport = "nvme",
+                    .capacity_bytes = 488397168ull * 512,
+                    .rotational = false,
+                    .runtime_suspended = std::nullopt,
+                    .backend = Backend::kNvme,
+                    .node = (root_ / "dev" / "nvme0").string(),
+                    .smartctl_type = ""};
+  DiskIdentity sda{.device = "sda",
+                   .model = "ST1000DM010-2EP1",
+                   .serial = "Z9A0B1C2",
+                   .firmware = "CC43",
+                   .wwn = "naa.5000c500a1b2c3d4",
+                   .transport = "ata",
+                   .capacity_bytes = 976773168ull * 512,
+                   .rotational = true,
+                   .runtime_suspended = false,
+                   .backend = Backend::kAta,
+                   .node = (root_ / "dev" / "sda").string(),
+                   .smartctl_type = ""};
+  expectIdentity(disks[0], nvme);
+  expectIdentity(disks[1], sda);
 }
 
 TEST_F(FakeSysfs, DiskWithoutReadableAttributesStillAppears) {

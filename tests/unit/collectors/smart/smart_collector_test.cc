@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "collectors/registry.h"
+#include "tests/unit/collectors/builtin_collector.h"
 
 namespace foreshock {
 namespace {
@@ -25,15 +26,12 @@ TEST(SmartCollector, IsRegisteredWithAFiveMinuteInterval) {
 }
 
 TEST(SmartCollector, ReplaysTheSharedBlobsThroughTheRegistryFactory) {
-  Registry r = builtinRegistry();
-  const CollectorInfo* info = r.find("smart");
-  ASSERT_NE(info, nullptr);
-  CollectorContext ctx;
-  ctx.name = "smart";
-  ctx.config = smartSection(*info);
-  ctx.config.values["replay_dir"] =
-      (std::filesystem::path(FORESHOCK_TEST_DATA) / "smart" / "ata-blobs").string();
-  auto c = info->factory(ctx);
+  auto c =
+      test::makeBuiltinCollector("smart", [](const CollectorInfo& info, CollectorContext& ctx) {
+        ctx.config = smartSection(info);
+        ctx.config.values["replay_dir"] =
+            (std::filesystem::path(FORESHOCK_TEST_DATA) / "smart" / "ata-blobs").string();
+      });
   ASSERT_TRUE(c.ok()) << c.error().message;
   MetricSet out;
   ASSERT_TRUE((*c)->collect(out).ok());
@@ -57,13 +55,11 @@ TEST(SmartCollector, ReplaysTheSharedBlobsThroughTheRegistryFactory) {
 }
 
 TEST(SmartCollector, RejectsAReadTimeoutThatIsNotShorterThanTheRunTimeout) {
-  Registry r = builtinRegistry();
-  const CollectorInfo* info = r.find("smart");
-  CollectorContext ctx;
-  ctx.name = "smart";
-  ctx.config = smartSection(*info);
-  ctx.config.values["timeout"] = Duration(std::chrono::seconds(30));
-  auto c = info->factory(ctx);
+  auto c =
+      test::makeBuiltinCollector("smart", [](const CollectorInfo& info, CollectorContext& ctx) {
+        ctx.config = smartSection(info);
+        ctx.config.values["timeout"] = Duration(std::chrono::seconds(30));
+      });
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(
       c.error().message,

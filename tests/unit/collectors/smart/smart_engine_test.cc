@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "tests/unit/log_capture.h"
 
 namespace foreshock::smart {
 namespace {
@@ -115,23 +116,11 @@ Collected run(SmartEngine& e) {
 
 class SmartEngineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    log::setSink([this](log::Level, const std::string& line) {
-      std::lock_guard<std::mutex> l(log_mu_);
-      lines_.push_back(line);
-    });
-    source_ = std::make_shared<FakeSource>();
-  }
-  void TearDown() override { log::setSink({}); }
-  std::vector<std::string> lines() {
-    std::lock_guard<std::mutex> l(log_mu_);
-    return lines_;
-  }
+  std::vector<std::string> lines() const { return log_.lines(); }
 
-  std::shared_ptr<FakeSource> source_;
+  test::LogCapture log_;
+  std::shared_ptr<FakeSource> source_ = std::make_shared<FakeSource>();
   FakeClock clock_;
-  std::mutex log_mu_;
-  std::vector<std::string> lines_;
 };
 
 TEST_F(SmartEngineTest, DiskReportedAsleepIsNeverSentASmartRead) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "core/metric_set.h"
 #include "health/engine.h"
 #include "health/observe.h"
@@ -31,6 +33,19 @@ struct Snap {
   void gauge(const char* name, Labels l, double v) { m.gauge(name, "h", std::move(l), v); }
   Observations at(double t) { return observe(m.take(), t); }
 };
+
+// One scrape of counter series at time t.
+struct CounterSeries {
+  const char* family;
+  Labels labels;
+  double value;
+};
+
+Observations counters(double t, const std::vector<CounterSeries>& series) {
+  Snap s;
+  for (const auto& c : series) s.counter(c.family, c.labels, c.value);
+  return s.at(t);
+}
 
 Observations blockErrors(double t, double sda) {
   Snap s;
@@ -85,36 +100,30 @@ TEST(KernelRules, MemoryCorrectableErrorsRisingWarnAndUncorrectableAreCritical) 
 
 TEST(KernelRules, EdacLogMessagesAloneAlsoRaiseTheMemoryCheck) {
   HealthEngine e;
-  Snap a;
-  a.counter("foreshock_kernel_edac_errors_total", {{"controller", "mc0"}, {"class", "corrected"}},
-            0);
-  e.process(a.at(kT0));
-  Snap b;
-  b.counter("foreshock_kernel_edac_errors_total", {{"controller", "mc0"}, {"class", "corrected"}},
-            1);
-  EXPECT_EQ(sev(e.process(b.at(kT0 + 60)), "kernel/memory/mc0", "memory_errors"),
+  const Labels mc0{{"controller", "mc0"}, {"class", "corrected"}};
+  e.process(counters(kT0, {{"foreshock_kernel_edac_errors_total", mc0, 0}}));
+  EXPECT_EQ(sev(e.process(counters(kT0 + 60, {{"foreshock_kernel_edac_errors_total", mc0, 1}})),
+                "kernel/memory/mc0", "memory_errors"),
             Severity::kWarning);
 }
 
 TEST(KernelRules, PcieCorrectedErrorsWarnUncorrectedAreCriticalAndCleanDevicesAreNotListed) {
   HealthEngine e;
-  Snap a;
-  a.counter("foreshock_pcie_aer_errors_total", {{"device", "0000:00:1c.0"}, {"class", "corrected"}},
-            0);
-  a.counter("foreshock_pcie_aer_errors_total", {{"device", "0000:00:1d.0"}, {"class", "corrected"}},
-            0);
-  a.counter("foreshock_kernel_pcie_aer_errors_total",
-            {{"device", "0000:01:00.0"}, {"class", "corrected"}}, 2);
-  auto r = e.process(a.at(kT0));
+  auto r = e.process(counters(
+      kT0,
+      {{"foreshock_pcie_aer_errors_total", {{"device", "0000:00:1c.0"}, {"class", "corrected"}}, 0},
+       {"foreshock_pcie_aer_errors_total", {{"device", "0000:00:1d.0"}, {"class", "corrected"}}, 0},
+       {"foreshock_kernel_pcie_aer_errors_total",
+        {{"device", "0000:01:00.0"}, {"class", "corrected"}},
+        2}}));
   EXPECT_EQ(find(r, "kernel/pcie/0000:00:1d.0", "pcie_aer"), nullptr);
   EXPECT_EQ(sev(r, "kernel/pcie/0000:01:00.0", "pcie_aer"), Severity::kWarning);
   EXPECT_NE(find(r, "kernel/pcie/0000:01:00.0", "pcie_aer")->summary.find("PCIe link degraded"),
             std::string::npos);
-  Snap b;
-  b.counter("foreshock_pcie_aer_errors_total", {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}},
-            1);
-  EXPECT_EQ(sev(e.process(b.at(kT0 + 60)), "kernel/pcie/0000:00:1c.0", "pcie_aer"),
-            Severity::kCritical);
+  r = e.process(counters(kT0 + 60, {{"foreshock_pcie_aer_errors_total",
+                                     {{"device", "0000:00:1c.0"}, {"class", "nonfatal"}},
+                                     1}}));
+  EXPECT_EQ(sev(r, "kernel/pcie/0000:00:1c.0", "pcie_aer"), Severity::kCritical);
 }
 
 TEST(KernelRules, DegradedMdArrayIsCritical) {
@@ -130,14 +139,11 @@ TEST(KernelRules, DegradedMdArrayIsCritical) {
 
 TEST(KernelRules, ReadOnlyFilesystemIsCriticalAndFsErrorsWarn) {
   HealthEngine e;
-  Snap a;
-  a.counter("foreshock_kernel_fs_readonly_total", {{"device", "vdb"}, {"fs", "ext4"}}, 0);
-  a.counter("foreshock_kernel_fs_errors_total", {{"device", "vdb"}, {"fs", "ext4"}}, 0);
-  e.process(a.at(kT0));
-  Snap b;
-  b.counter("foreshock_kernel_fs_readonly_total", {{"device", "vdb"}, {"fs", "ext4"}}, 1);
-  b.counter("foreshock_kernel_fs_errors_total", {{"device", "vdb"}, {"fs", "ext4"}}, 2);
-  auto r = e.process(b.at(kT0 + 60));
+  const Labels vdb{{"device", "vdb"}, {"fs", "ext4"}};
+  e.process(counters(kT0, {{"foreshock_kernel_fs_readonly_total", vdb, 0},
+                           {"foreshock_kernel_fs_errors_total", vdb, 0}}));
+  auto r = e.process(counters(kT0 + 60, {{"foreshock_kernel_fs_readonly_total", vdb, 1},
+                                         {"foreshock_kernel_fs_errors_total", vdb, 2}}));
   EXPECT_EQ(sev(r, "kernel/fs/vdb", "fs_readonly"), Severity::kCritical);
   EXPECT_EQ(sev(r, "kernel/fs/vdb", "fs_errors"), Severity::kWarning);
 }
@@ -160,34 +166,42 @@ TEST(KernelRules, NvmeResetsWarnAndRepeatedResetsAreCritical) {
   EXPECT_EQ(sev(at(kT0 + 120, 4), "kernel/nvme/nvme0", "nvme_resets"), Severity::kCritical);
 }
 
-TEST(KernelRules, MachineChecksWarnWhenCorrectedAndAreCriticalWhenUncorrected) {
+// One counter family with a milder and a graver series (`label` = `mild` / `grave`), scraped
+// three times a minute apart: no errors, then `mild_count` mild ones, then one grave one. The
+// check must read ok, then warning, then critical.
+struct Escalation {
+  const char* family;
+  const char* label;
+  const char* mild;
+  double mild_count;
+  const char* grave;
+  const char* component;
+  const char* check;
+};
+
+void expectOkWarningCritical(const Escalation& c) {
   HealthEngine e;
-  auto snap = [](double t, double logged, double mc) {
+  auto snap = [&c](double t, double mild, double grave) {
     Snap s;
-    s.counter("foreshock_kernel_mce_events_total", {{"kind", "logged"}}, logged);
-    s.counter("foreshock_kernel_mce_events_total", {{"kind", "uncorrected"}}, mc);
+    s.counter(c.family, {{c.label, c.mild}}, mild);
+    s.counter(c.family, {{c.label, c.grave}}, grave);
     return s.at(t);
   };
-  EXPECT_EQ(sev(e.process(snap(kT0, 0, 0)), "kernel/cpu", "machine_checks"), Severity::kOk);
-  EXPECT_EQ(sev(e.process(snap(kT0 + 60, 1, 0)), "kernel/cpu", "machine_checks"),
+  EXPECT_EQ(sev(e.process(snap(kT0, 0, 0)), c.component, c.check), Severity::kOk);
+  EXPECT_EQ(sev(e.process(snap(kT0 + 60, c.mild_count, 0)), c.component, c.check),
             Severity::kWarning);
-  EXPECT_EQ(sev(e.process(snap(kT0 + 120, 1, 1)), "kernel/cpu", "machine_checks"),
+  EXPECT_EQ(sev(e.process(snap(kT0 + 120, c.mild_count, 1)), c.component, c.check),
             Severity::kCritical);
 }
 
+TEST(KernelRules, MachineChecksWarnWhenCorrectedAndAreCriticalWhenUncorrected) {
+  expectOkWarningCritical({"foreshock_kernel_mce_events_total", "kind", "logged", 1, "uncorrected",
+                           "kernel/cpu", "machine_checks"});
+}
+
 TEST(KernelRules, FirmwareReportedErrorsWarnWhenCorrectedAndAreCriticalOtherwise) {
-  HealthEngine e;
-  auto snap = [](double t, double corrected, double fatal) {
-    Snap s;
-    s.counter("foreshock_kernel_firmware_errors_total", {{"class", "corrected"}}, corrected);
-    s.counter("foreshock_kernel_firmware_errors_total", {{"class", "fatal"}}, fatal);
-    return s.at(t);
-  };
-  EXPECT_EQ(sev(e.process(snap(kT0, 0, 0)), "kernel/firmware", "firmware_errors"), Severity::kOk);
-  EXPECT_EQ(sev(e.process(snap(kT0 + 60, 2, 0)), "kernel/firmware", "firmware_errors"),
-            Severity::kWarning);
-  EXPECT_EQ(sev(e.process(snap(kT0 + 120, 2, 1)), "kernel/firmware", "firmware_errors"),
-            Severity::kCritical);
+  expectOkWarningCritical({"foreshock_kernel_firmware_errors_total", "class", "corrected", 2,
+                           "fatal", "kernel/firmware", "firmware_errors"});
 }
 
 TEST(KernelRules, AnUnreadableKernelLogIsANoticeNotAFault) {
