@@ -85,14 +85,20 @@ def _increase(values, group_start):
     return c, step
 
 
-def features(df):
-    """Returns a float64 array (rows of df, CANDIDATES); df sorted by (serial_number, day)."""
+def _drive_index(df):
+    """(drive code, day, first row of the row's drive, sort key drive*1e6+day) per row of df
+    sorted by (serial_number, day)."""
     codes, _ = pd.factorize(df["serial_number"])
     day = df["day"].to_numpy(dtype=np.int64)
-    n = len(df)
     start = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
-    group_start = np.repeat(start, np.diff(np.r_[start, n]))
-    key = codes.astype(np.int64) * 1_000_000 + day
+    group_start = np.repeat(start, np.diff(np.r_[start, len(df)]))
+    return codes, day, group_start, codes.astype(np.int64) * 1_000_000 + day
+
+
+def features(df):
+    """Returns a float64 array (rows of df, CANDIDATES); df sorted by (serial_number, day)."""
+    codes, day, group_start, key = _drive_index(df)
+    n = len(df)
     out = np.empty((n, len(CANDIDATES)))
     col = 0
     for a in RAW:
@@ -150,12 +156,8 @@ def history_candidates(df):
       error sum                 5+187+197+198 (missing counted as 0) and its 7/30-day increases;
       3/14/90-day increases     smart_A_increase_Nd of the five counters, as in features().
     """
-    codes, _ = pd.factorize(df["serial_number"])
-    day = df["day"].to_numpy(dtype=np.int64)
+    codes, day, group_start, key = _drive_index(df)
     n = len(df)
-    start = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
-    group_start = np.repeat(start, np.diff(np.r_[start, n]))
-    key = codes.astype(np.int64) * 1_000_000 + day
     rows = np.arange(n)
     raw = {a: df[f"smart_{a}_raw"].to_numpy(dtype=np.float64) for a in COUNTERS}
     steps = {a: _increase(raw[a], group_start)[1] for a in COUNTERS}
@@ -207,7 +209,8 @@ def labels(df, horizon_days):
 def load_features_cached(paths, cache_dir):
     """(df, X): loaded rows and their features, cached in cache_dir keyed by the files' size,
     mtime and the source of the loading and feature code (a change invalidates the cache)."""
-    h = hashlib.sha256("".join(inspect.getsource(f) for f in (load, _increase, features)).encode())
+    h = hashlib.sha256("".join(inspect.getsource(f) for f in (load, _increase, _drive_index,
+                                                               features)).encode())
     h.update(repr((COLUMNS, RAW, INCREASE, CANDIDATES)).encode())
     for p in paths:
         st = os.stat(p)
