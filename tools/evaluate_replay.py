@@ -28,10 +28,14 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import random
 import subprocess
 import sys
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from risk_stats import wilson  # noqa: E402
 
 TRAIN = (dt.date(2018, 1, 1), dt.date(2018, 5, 31))
 TEST = (dt.date(2018, 6, 1), dt.date(2018, 9, 30))
@@ -65,16 +69,6 @@ def run_replay(binary, files, alarm, threshold):
 
 def day(s):
     return dt.date.fromisoformat(s) if s else None
-
-
-def wilson(k, n, z=1.96):
-    if n == 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def median(xs):

@@ -85,14 +85,20 @@ def _increase(values, group_start):
     return c, step
 
 
-def features(df):
-    """Returns a float64 array (rows of df, CANDIDATES); df sorted by (serial_number, day)."""
+def _drive_index(df):
+    """(drive code, day, first row of the row's drive, sort key drive*1e6+day) per row of df
+    sorted by (serial_number, day)."""
     codes, _ = pd.factorize(df["serial_number"])
     day = df["day"].to_numpy(dtype=np.int64)
-    n = len(df)
     start = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
-    group_start = np.repeat(start, np.diff(np.r_[start, n]))
-    key = codes.astype(np.int64) * 1_000_000 + day
+    group_start = np.repeat(start, np.diff(np.r_[start, len(df)]))
+    return codes, day, group_start, codes.astype(np.int64) * 1_000_000 + day
+
+
+def features(df):
+    """Returns a float64 array (rows of df, CANDIDATES); df sorted by (serial_number, day)."""
+    codes, day, group_start, key = _drive_index(df)
+    n = len(df)
     out = np.empty((n, len(CANDIDATES)))
     col = 0
     for a in RAW:
@@ -114,6 +120,80 @@ def features(df):
     return out
 
 
+def _window_start(key, group_start, w):
+    """Per row: first row of the same drive whose day lies in (day - w, day]."""
+    return np.maximum(np.searchsorted(key, key - w, side="right"), group_start)
+
+
+def _window_max(values, key, w):
+    """Per row: the largest of values (>= 0, mostly 0) over the same drive's rows in
+    (day - w, day]; 0 when none is positive."""
+    out = np.zeros(len(values))
+    nz = np.flatnonzero(values > 0)
+    end = np.searchsorted(key, key[nz] + w, side="left")  # first row with day >= day_i + w
+    lens = end - nz
+    rows = np.repeat(nz, lens) + (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens))
+    np.maximum.at(out, rows, np.repeat(values[nz], lens))
+    return out
+
+
+# Features tried in the second round of model selection (docs/prediction.md, "Second round"),
+# by group; none is used by the model, so the C++ side does not compute them.
+ERRORS = ["5", "187", "197", "198"]  # the counters of the 7-day rule
+
+
+def history_candidates(df):
+    """More features of each drive-day, from its history (df sorted by serial_number, day):
+    {group name: {feature name: float64 array}}.
+
+      days with an increase     readings in (t - 30 d, t] at which any of 5/187/197/198 grew;
+      largest single step       smart_A_max_step_30d: the largest positive step of A between
+                                consecutive readings in (t - 30 d, t] (A: the five counters);
+      days since first error    days since the drive's first reading with any of 5/187/197/198
+                                above zero, at most 90 (the agent keeps 90 days); -1 if none;
+      188 decoded               Seagate packs 188: the low 16 bits are the count; raw mod 65536
+                                and its 7- and 30-day increases;
+      error sum                 5+187+197+198 (missing counted as 0) and its 7/30-day increases;
+      3/14/90-day increases     smart_A_increase_Nd of the five counters, as in features().
+    """
+    codes, day, group_start, key = _drive_index(df)
+    n = len(df)
+    rows = np.arange(n)
+    raw = {a: df[f"smart_{a}_raw"].to_numpy(dtype=np.float64) for a in COUNTERS}
+    steps = {a: _increase(raw[a], group_start)[1] for a in COUNTERS}
+
+    def window_sum(values, w):
+        c = np.r_[0, np.cumsum(values)]
+        return c[rows + 1] - c[_window_start(key, group_start, w)]
+
+    grew = np.zeros(n, dtype=bool)
+    for a in ERRORS:
+        grew |= steps[a] > 0
+    nonzero = np.zeros(n, dtype=bool)
+    for a in ERRORS:
+        nonzero |= np.nan_to_num(raw[a]) > 0
+    none = np.iinfo(np.int64).max
+    first = pd.Series(np.where(nonzero, day, none)).groupby(codes).cummin().to_numpy()
+    low16 = np.where(np.isnan(raw["188"]), np.nan, np.mod(raw["188"], 65536))
+    low16_steps = _increase(low16, group_start)[1]
+    errors = sum(np.nan_to_num(raw[a]) for a in ERRORS)
+    return {
+        "days with an increase": {"days_with_error_increase_30d": window_sum(grew.astype(float), 30)},
+        "largest single step": {f"smart_{a}_max_step_30d": _window_max(steps[a], key, 30)
+                                for a in COUNTERS},
+        "days since first error": {"days_since_first_error": np.where(
+            first < none, np.minimum(day - first, 90), -1).astype(np.float64)},
+        "188 decoded": {"smart_188_low16": low16,
+                        "smart_188_low16_increase_7d": window_sum(low16_steps, 7),
+                        "smart_188_low16_increase_30d": window_sum(low16_steps, 30)},
+        "error sum": {"errors_raw": errors,
+                      "errors_increase_7d": sum(window_sum(steps[a], 7) for a in ERRORS),
+                      "errors_increase_30d": sum(window_sum(steps[a], 30) for a in ERRORS)},
+        "3/14/90-day increases": {f"smart_{a}_increase_{w}d": window_sum(steps[a], w)
+                                  for w in (3, 14, 90) for a in COUNTERS},
+    }
+
+
 def columns(names):
     """Indices of names in CANDIDATES."""
     return [CANDIDATES.index(n) for n in names]
@@ -129,7 +209,8 @@ def labels(df, horizon_days):
 def load_features_cached(paths, cache_dir):
     """(df, X): loaded rows and their features, cached in cache_dir keyed by the files' size,
     mtime and the source of the loading and feature code (a change invalidates the cache)."""
-    h = hashlib.sha256("".join(inspect.getsource(f) for f in (load, _increase, features)).encode())
+    h = hashlib.sha256("".join(inspect.getsource(f) for f in (load, _increase, _drive_index,
+                                                               features)).encode())
     h.update(repr((COLUMNS, RAW, INCREASE, CANDIDATES)).encode())
     for p in paths:
         st = os.stat(p)

@@ -49,6 +49,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import risk_features as rf  # noqa: E402
+from risk_stats import wilson  # noqa: E402
 
 TRAIN_END_DAY = int((np.datetime64("2018-06-01") - np.datetime64("1970-01-01")).astype(int))
 HORIZON_DAYS = 30
@@ -92,16 +93,6 @@ def healthy_threshold(score, mask, sp, frac):
     per_drive = np.sort(pd.Series(score[m]).groupby(sp.codes[m]).max().to_numpy())[::-1]
     k = int(math.floor(frac * len(per_drive)))
     return float(np.nextafter(per_drive[k], 1.0))
-
-
-def wilson(k, n, z=1.96):
-    if n == 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def bootstrap_median(xs, reps=2000, seed=7):
