@@ -214,6 +214,20 @@ TEST(AerMatcher, ReadsSeverityAndSourceFromOldAndNewMessages) {
                  "from 0000:05:00.0")
                 .detail,
             "fatal");
+  // 6.1 (Debian 12's kernel in the QEMU lab, tests/fixtures/kernel/pcie_aer_nonfatal.kmsg)
+  // says "Uncorrected"/"Corrected" with the 6.x "error message received from" wording.
+  auto lab = only(
+      "pcieport 0000:00:05.0: AER: Uncorrected (Non-Fatal) error message received from "
+      "0000:00:05.0");
+  EXPECT_EQ(lab.device, "0000:00:05.0");
+  EXPECT_EQ(lab.detail, "nonfatal");
+  EXPECT_EQ(only("pcieport 0000:00:05.0: AER: Corrected error message received from "
+                 "0000:01:00.0")
+                .detail,
+            "corrected");
+  EXPECT_TRUE(classifyKernelMessage("pcieport 0000:00:05.0: AER: Uncorrected (Non-Fatal) "
+                                    "error status unknown")
+                  .empty());
   // Kernels before 4.19 named the source by requester id: the reporting port stands in.
   EXPECT_EQ(only("pcieport 0000:00:1c.0: AER: Corrected error received: id=00e0").device,
             "0000:00:1c.0");
@@ -266,6 +280,16 @@ TEST(AtaMatcher, CountsResetsExceptionsAndLinkDownPerPort) {
 }
 
 TEST(NvmeMatcher, CountsTimeoutsAndResetsPerController) {
+  // Debian 12's 6.1 kernel in the QEMU lab (tests/fixtures/kernel/nvme_timeout_reset.kmsg):
+  // the first timeout aborts the command, the second resets the controller.
+  auto aborting = classifyKernelMessage("nvme nvme0: I/O 308 (I/O Cmd) QID 1 timeout, aborting");
+  ASSERT_EQ(aborting.size(), 1u);
+  EXPECT_EQ(aborting[0].cls, KernelEventClass::kNvmeTimeout);
+  auto reset = classifyKernelMessage("nvme nvme0: I/O 308 QID 1 timeout, reset controller");
+  ASSERT_EQ(reset.size(), 2u);
+  EXPECT_EQ(reset[1].cls, KernelEventClass::kNvmeReset);
+  EXPECT_TRUE(classifyKernelMessage("nvme nvme0: Abort status: 0x0").empty());
+  EXPECT_TRUE(classifyKernelMessage("nvme nvme0: 1/0/0 default/read/poll queues").empty());
   // 6.x format (captured in a public kernel report), and the older one.
   auto both = classifyKernelMessage(
       "nvme nvme0: I/O tag 12 (400c) opcode 0x9 (Admin Cmd) QID 0 timeout, reset controller");
