@@ -28,6 +28,7 @@ FORESHOCK_LAB_KEEP=1 keeps the lab's temporary directory (console log, overlay i
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -431,6 +432,39 @@ def fault_nvme_timeout(guest, kmsg, lab):
         f"resets {counter(m, 'foreshock_kernel_nvme_resets_total', device='nvme0'):.0f}")
 
 
+def fault_ata_link_reset(guest, kmsg, lab):
+    """The AHCI disk stops answering in time: the same read throttling as for NVMe, with the
+    disk's SCSI command timeout at 5 s, makes libata's error handler freeze the port
+    ("exception Emask ... frozen") and hard-reset the link. The throttle is lifted as soon as
+    the reset is logged (QEMU's AHCI reset waits for the held request)."""
+    dev = serial_to_dev(guest, ATA)
+    guest.sh(f"echo 5 > /sys/block/{dev}/device/timeout")
+    seq = kmsg.mark()
+    lab.qmp.execute("block_set_io_throttle", device="ata", bps=0, bps_rd=3000, bps_wr=0,
+                    iops=0, iops_rd=0, iops_wr=0)
+    try:
+        guest.sh(f"(timeout 150 dd if=/dev/{dev} of=/dev/null bs=64k count=2 iflag=direct "
+                 ">/dev/null 2>&1 &)")
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and \
+                "hard resetting link" not in "\n".join("\n".join(r) for r in kmsg.since(seq)):
+            time.sleep(2)
+    finally:
+        lab.qmp.execute("block_set_io_throttle", device="ata", bps=0, bps_rd=0, bps_wr=0,
+                        iops=0, iops_rd=0, iops_wr=0)
+    guest.sh("while pgrep -x dd >/dev/null; do sleep 1; done", timeout=180)
+    text = kmsg.capture("ata_timeout_link_reset", seq, "hard resetting link")
+    check("exception Emask" in text, f"no libata exception before the link reset:\n{text}")
+    port = re.search(r"(ata\d+): hard resetting link", text).group(1)
+    m = guest.wait_metrics(lambda m: counter(m, "foreshock_kernel_ata_link_resets_total", port=port) >= 1 and
+                           counter(m, "foreshock_kernel_ata_exceptions_total", port=port) >= 1, 90,
+                           f"foreshock_kernel_ata_link_resets_total and _exceptions_total of {port}")
+    wait_verdict(guest, "ata_link_resets", f"kernel/ata/{port}", 1, "an ATA link reset")
+    log(f"ATA {dev} throttled -> {port} link resets "
+        f"{counter(m, 'foreshock_kernel_ata_link_resets_total', port=port):.0f}, exceptions "
+        f"{counter(m, 'foreshock_kernel_ata_exceptions_total', port=port):.0f}")
+
+
 def fault_md_degraded(guest, kmsg):
     a, b = serial_to_dev(guest, "LABMD0"), serial_to_dev(guest, "LABMD1")
     guest.sh(f"mdadm --create /dev/md0 --run --level=1 --raid-devices=2 --metadata=1.2 --assume-clean "
@@ -455,6 +489,7 @@ def stage_kernel_faults(guest, lab):
         fault_pcie_aer(guest, kmsg, lab)
         fault_mce(guest, kmsg, lab)
         fault_nvme_timeout(guest, kmsg, lab)
+        fault_ata_link_reset(guest, kmsg, lab)
         check_report_kernel(guest)
     finally:
         # FORESHOCK_LAB_WRITE_FIXTURES=1 refreshes tests/fixtures/kernel from this run.
@@ -469,7 +504,8 @@ def check_report_kernel(guest):
     found = {(c["check"], c["severity"]) for cat in report["categories"] for comp in cat["components"]
              for c in comp["checks"]}
     want = [("block_io_errors", "critical"), ("fs_readonly", "critical"), ("md_degraded", "critical"),
-            ("pcie_aer", "critical"), ("machine_checks", "warning"), ("nvme_resets", "warning")]
+            ("pcie_aer", "critical"), ("machine_checks", "warning"), ("nvme_resets", "warning"),
+            ("ata_link_resets", "warning")]
     missing = [w for w in want if w not in found]
     check(rc == 2 and not missing, f"foreshock check exit {rc}; missing {missing}:\n{out[:6000]}")
     log(f"foreshock check: exit {rc}, reports {sorted(c for c in found if c[1] != 'ok')}")
