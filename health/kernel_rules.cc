@@ -108,7 +108,19 @@ struct Rise {
     const auto* s = h->series("kernel", component, signal);
     if (s != nullptr && s->size() >= 2) {
       known = true;
-      return s->increase(now, window);
+      double inc = s->increase(now, window);
+      // A log counter is exported only from its first event on (a filesystem's first error,
+      // an AER class): before its first recorded point it was zero. When that point lies in
+      // the window, its value is part of the increase; without this a read-only filesystem
+      // turned back to ok one history sample after the error. The sysfs counters (edac_*,
+      // aer_*) count since boot and are exported from the start: their first value is old.
+      const bool log_counter = signal.rfind("edac_", 0) != 0 && signal.rfind("aer_", 0) != 0;
+      bool first = true;
+      s->forEach([&](const HistoryPoint& p) {
+        if (first && log_counter && p.t > now - window) inc += p.v;
+        first = false;
+      });
+      return inc;
     }
     return c->value;
   }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <utility>
 
 #include "core/file_util.h"
 
@@ -177,28 +178,36 @@ std::optional<KernelEvent> matchMce(std::string_view m) {
 //   "Uncorrected (%s) error received: ..." with "Fatal"/"Non-Fatal"; "Multiple " prefixed
 //   when more than one was pending. 6.x aer_print_port_info():
 //   "%s%s error message received from %04x:%02x:%02x.%d" with "Multiple " and
-//   aer_error_severity_string[] = "Uncorrectable (Non-Fatal)", "Uncorrectable (Fatal)",
-//   "Correctable". Earlier kernels said "id=%04x" instead of the address; then the reporting
-//   port (the dev_printk prefix) is the device. The per-device "PCIe Bus Error: severity=..."
-//   detail lines that follow describe the same error and are not counted again.
+//   aer_error_severity_string[] ("Uncorrected (Non-Fatal)", "Uncorrected (Fatal)", "Corrected"
+//   in 6.1, as captured from Debian's 6.1 kernel in tests/fixtures/kernel; "Uncorrectable
+//   ...", "Correctable" in later kernels). Earlier kernels said "id=%04x" instead of the address;
+//   then the reporting port (the dev_printk prefix) is the device. The per-device "PCIe Bus Error:
+//   severity=..." detail lines that follow describe the same error and are not counted again.
 std::optional<KernelEvent> matchAer(std::string_view m) {
   const std::size_t a = m.find("AER: ");
   if (a == std::string_view::npos) return std::nullopt;
   std::string_view rest = m.substr(a + 5);
   if (startsWith(rest, "Multiple ")) rest.remove_prefix(9);
+  // The severity word, then " error received" (4.19-5.x) or " error message received" (6.x;
+  // 6.1 still says "Uncorrected"/"Corrected" there, later kernels "Uncorrectable"/"Correctable").
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kSeverities = {{
+      {"Corrected", "corrected"},
+      {"Correctable", "corrected"},
+      {"Uncorrected (Non-Fatal)", "nonfatal"},
+      {"Uncorrectable (Non-Fatal)", "nonfatal"},
+      {"Uncorrected (Fatal)", "fatal"},
+      {"Uncorrectable (Fatal)", "fatal"},
+  }};
   std::string severity;
-  if (startsWith(rest, "Corrected error received") ||
-      startsWith(rest, "Correctable error message received")) {
-    severity = "corrected";
-  } else if (startsWith(rest, "Uncorrected (Non-Fatal) error received") ||
-             startsWith(rest, "Uncorrectable (Non-Fatal) error message received")) {
-    severity = "nonfatal";
-  } else if (startsWith(rest, "Uncorrected (Fatal) error received") ||
-             startsWith(rest, "Uncorrectable (Fatal) error message received")) {
-    severity = "fatal";
-  } else {
-    return std::nullopt;
+  for (const auto& [word, cls] : kSeverities) {
+    if (!startsWith(rest, word)) continue;
+    const std::string_view after = rest.substr(word.size());
+    if (startsWith(after, " error received") || startsWith(after, " error message received")) {
+      severity = cls;
+      break;
+    }
   }
+  if (severity.empty()) return std::nullopt;
   std::string_view source;
   for (std::string_view marker :
        {std::string_view("received from "), std::string_view("received: ")}) {

@@ -202,7 +202,7 @@ class Lab:
     mounted read-only at /mnt/lab in the guest by mount_data().
     """
 
-    def __init__(self, image_dir, data_files, build_dir):
+    def __init__(self, image_dir, data_files, build_dir, extra_append=""):
         for tool in ("qemu-system-x86_64", "qemu-img", "mke2fs"):
             require_tool(tool)
         self.image_dir = image_dir
@@ -213,6 +213,7 @@ class Lab:
         self.port = free_port()
         self.console = os.path.join(self.tmp, "console.log")
         self.boot_seconds = []
+        self.extra_append = extra_append
         self._make_disks(data_files)
 
     # ---- disks -------------------------------------------------------------------------------
@@ -257,7 +258,8 @@ class Lab:
             "-vga", "none", "-kernel", os.path.join(k, "vmlinuz"),
             "-initrd", os.path.join(k, "initrd.img"),
             "-append", "root=LABEL=root rootfstype=ext4 rw console=ttyS0,115200 panic=-1 "
-                       "systemd.show_status=0 net.ifnames=1 mitigations=off tsc=reliable",
+                       "systemd.show_status=0 net.ifnames=1 mitigations=off tsc=reliable "
+                       + self.extra_append,
             "-serial", f"file:{self.console}",
             "-qmp", f"unix:{os.path.join(t, 'qmp.sock')},server=on,wait=off",
             "-chardev", f"socket,id=qga,path={os.path.join(t, 'qga.sock')},server=on,wait=off",

@@ -228,10 +228,18 @@ TEST(AerMatcher, ReadsSeverityAndSourceFromOldAndNewMessages) {
       {"pcieport 0000:00:01.0: AER: Uncorrectable (Fatal) error message received from "
        "0000:05:00.0",
        kPcieAer, "0000:05:00.0", "fatal"},
+      // 6.1 (Debian 12's kernel in the QEMU lab, tests/fixtures/kernel/pcie_aer_nonfatal.kmsg)
+      // says "Uncorrected"/"Corrected" with the 6.x "error message received from" wording.
+      {"pcieport 0000:00:05.0: AER: Uncorrected (Non-Fatal) error message received from "
+       "0000:00:05.0",
+       kPcieAer, "0000:00:05.0", "nonfatal"},
+      {"pcieport 0000:00:05.0: AER: Corrected error message received from 0000:01:00.0", kPcieAer,
+       "0000:01:00.0", "corrected"},
       // Kernels before 4.19 named the source by requester id: the reporting port stands in.
       {"pcieport 0000:00:1c.0: AER: Corrected error received: id=00e0", kPcieAer, "0000:00:1c.0",
        "corrected"},
   });
+  expectIgnored({"pcieport 0000:00:05.0: AER: Uncorrected (Non-Fatal) error status unknown"});
 }
 
 TEST(AerMatcher, DoesNotCountTheDetailLinesOfTheSameError) {
@@ -287,9 +295,18 @@ TEST(NvmeMatcher, CountsTimeoutsAndResetsPerController) {
       "nvme nvme0: controller is down; will reset: CSTS=0x3, PCI_STATUS=0x10");
   ASSERT_EQ(down.size(), 2u);
   EXPECT_EQ(down[1].cls, kNvmeReset);
+  // Debian 12's 6.1 kernel in the QEMU lab (tests/fixtures/kernel/nvme_timeout_reset.kmsg): the
+  // second timeout of a command resets the controller.
+  auto lab = classifyKernelMessage("nvme nvme0: I/O 308 QID 1 timeout, reset controller");
+  ASSERT_EQ(lab.size(), 2u);
+  EXPECT_EQ(lab[0].cls, kNvmeTimeout);
+  EXPECT_EQ(lab[1].cls, kNvmeReset);
   expectClassified({
       {"nvme nvme9: I/O 192 QID 5 timeout, aborting", kNvmeTimeout, "nvme9", ""},
       {"nvme nvme1: resetting controller", kNvmeReset, "nvme1", ""},
+      // Debian 12's 6.1 kernel in the QEMU lab (tests/fixtures/kernel/nvme_timeout_reset.kmsg):
+      // the first timeout of a command aborts it.
+      {"nvme nvme0: I/O 308 (I/O Cmd) QID 1 timeout, aborting", kNvmeTimeout, "nvme0", ""},
   });
   expectIgnored({"nvme nvme0: Abort status: 0x0", "nvme nvme0: 4/0/0 default/read/poll queues"});
 }

@@ -148,6 +148,21 @@ TEST(KernelRules, ReadOnlyFilesystemIsCriticalAndFsErrorsWarn) {
   EXPECT_EQ(sev(r, "kernel/fs/vdb", "fs_errors"), Severity::kWarning);
 }
 
+TEST(KernelRules, AFilesystemWhoseCounterAppearsWithItsFirstErrorStaysReadOnlyForADay) {
+  // The collector exports a filesystem only once the kernel logged an error for it (seen in
+  // the QEMU lab): the first recorded value is the error itself, not a baseline.
+  HealthEngine e;
+  auto fsAt = [](double t) {
+    Snap s;
+    s.counter("foreshock_kernel_fs_readonly_total", {{"device", "vde"}, {"fs", "ext4"}}, 1);
+    return s.at(t);
+  };
+  EXPECT_EQ(sev(e.process(fsAt(kT0)), "kernel/fs/vde", "fs_readonly"), Severity::kCritical);
+  EXPECT_EQ(sev(e.process(fsAt(kT0 + 60)), "kernel/fs/vde", "fs_readonly"), Severity::kCritical);
+  EXPECT_EQ(sev(e.process(fsAt(kT0 + 3600)), "kernel/fs/vde", "fs_readonly"), Severity::kCritical);
+  EXPECT_EQ(sev(e.process(fsAt(kT0 + 25 * 3600)), "kernel/fs/vde", "fs_readonly"), Severity::kOk);
+}
+
 TEST(KernelRules, NvmeResetsWarnAndRepeatedResetsAreCritical) {
   HealthEngine e;
   auto snap = [](double resets) {
