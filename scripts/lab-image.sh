@@ -22,7 +22,7 @@ if [[ -z "$sources" ]]; then
   done
 fi
 [[ -n "$sources" && -s "$sources" ]] || { echo "lab-image: no Debian apt sources found" >&2; exit 1; }
-for tool in mmdebstrap mke2fs sha256sum; do
+for tool in mmdebstrap mke2fs sha256sum flock; do
   command -v "$tool" >/dev/null || { echo "lab-image: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
 
@@ -60,10 +60,14 @@ hooks=(
 key=$( { echo "$suite"; printf '%s\n' "${packages[@]}" "${hooks[@]}"; cat "$sources"; } |
   sha256sum | cut -c1-16)
 dir="$cache/image-$key"
+mkdir -p "$cache"
+# One build at a time per cache: quickstart.sh test starts a build in the background while the
+# code compiles, and the lab.image test then waits here for it instead of starting another.
+exec 9>"$cache/.lock"
+flock 9
 if [[ -s "$dir/image.info" ]]; then echo "$dir"; exit 0; fi
 [[ $(id -u) == 0 ]] || { echo "lab-image: building the guest root needs root" >&2; exit 1; }
 
-mkdir -p "$cache"
 # --one-file-system: a build killed half-way may have left proc/sys mounts in its root.
 rm -rf --one-file-system "$cache"/image-* "$cache"/tmp-*
 tmp=$(mktemp -d "$cache/tmp-XXXXXX")

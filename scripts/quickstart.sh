@@ -5,7 +5,8 @@
 # Each mode has its own build directory and sets every option it needs, so the two commands
 # work in either order in one clone (a serve build never leaves the test build without tests).
 # Environment: BUILD_DIR (default build for serve, build-test for test), JOBS (default: number
-# of cores).
+# of cores), FORESHOCK_CTEST_ARGS (extra ctest options), FORESHOCK_LAB_PREBUILD=0 (do not
+# build the lab's guest image in the background during the compile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-}"
@@ -38,6 +39,14 @@ case "$mode" in
     # into $build/lab (about 15 minutes, needs the Debian mirror) and reused afterwards.
     cmake -S . -B "$build" "${common[@]}" -DFORESHOCK_TESTS=ON -DFORESHOCK_BENCH=ON \
       -DFORESHOCK_LAB=ON
+    # The guest image needs no compiled code and mostly waits on the mirror and dpkg, so it is
+    # built in the background while the code compiles (log: $build/lab-image.log); the lab.image
+    # test waits for it (scripts/lab-image.sh locks its cache) and fails loudly if it failed.
+    # FORESHOCK_LAB_PREBUILD=0 leaves it to the lab.image test.
+    if [[ "${FORESHOCK_LAB_PREBUILD:-1}" != 0 ]]; then
+      mkdir -p "$build"
+      bash scripts/lab-image.sh "$build/lab" >"$build/lab-image.log" 2>&1 &
+    fi
     cmake --build "$build" -j "$jobs"
     # Unit tests run in parallel; integration, scenario, fuzz and packaging tests are marked
     # RUN_SERIAL (they use namespaces, ports and CPU time) and run one at a time.

@@ -85,7 +85,8 @@ try:
     # 3. README command 2, in the same clone, after serve: it must configure its own build with
     # tests on, whatever the serve build cached.
     t0 = time.monotonic()
-    env = dict(os.environ, FORESHOCK_CTEST_ARGS="-N")
+    # Listing only: no lab guest image is built in the clone.
+    env = dict(os.environ, FORESHOCK_CTEST_ARGS="-N", FORESHOCK_LAB_PREBUILD="0")
     for k in ("FORESHOCK_BIN", "FORESHOCK_SOURCE_DIR", "FORESHOCK_BUILD_DIR", "FORESHOCK_TEST_DATA"):
         env.pop(k, None)
     p = subprocess.run(["bash", "scripts/quickstart.sh", "test"], cwd=clone, env=env,
