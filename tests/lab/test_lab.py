@@ -558,18 +558,15 @@ def main():
             if "watchdog" in STAGES:
                 with timed("watchdog"):
                     pid = stage_watchdog(guest, pid)
-            if "reload" in STAGES:
-                with timed("reload"):
-                    stage_reload(guest, pid)
-            if "reboot" in STAGES:
-                with timed("reboot"):
-                    stage_reboot(guest, lab)
-            if "nvme" in STAGES:
-                with timed("nvme_critical_warning"):
-                    stage_nvme_critical_warning(guest, lab)
-            if "kernel" in STAGES:
-                with timed("kernel_faults"):
-                    stage_kernel_faults(guest, lab)
+            # The later stages in order: (FORESHOCK_LAB_STAGES name, figure name, stage).
+            for name, figure, stage in (
+                    ("reload", "reload", lambda: stage_reload(guest, pid)),
+                    ("reboot", "reboot", lambda: stage_reboot(guest, lab)),
+                    ("nvme", "nvme_critical_warning", lambda: stage_nvme_critical_warning(guest, lab)),
+                    ("kernel", "kernel_faults", lambda: stage_kernel_faults(guest, lab))):
+                if name in STAGES:
+                    with timed(figure):
+                        stage()
             boots = ", ".join(f"{b:.1f}s" for b in lab.boot_seconds)
     log("figures: boot to systemd running " + boots + "; " +
         ", ".join(f"{k} {v:.1f}s" for k, v in TIMES.items()) + f"; lab total {time.monotonic() - t_lab:.1f}s")
