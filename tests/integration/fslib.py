@@ -58,6 +58,19 @@ def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
     fail(f"timed out after {timeout}s waiting for {what}")
 
 
+def stop_process(proc, timeout=5):
+    """Stops a child still running: SIGTERM, then SIGKILL after `timeout` seconds; returns its
+    exit status (negative for a signal)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 class Agent:
     """Runs `foreshock serve` with the given arguments, learns the bound address from its log."""
 
@@ -97,13 +110,7 @@ class Agent:
         self.proc.send_signal(sig)
 
     def stop(self, timeout=5):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout)
         self.log.close()
         return self.proc.returncode
 

@@ -148,13 +148,7 @@ class Process:
             return f.read()
 
     def stop(self, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        fslib.stop_process(self.proc, timeout)
         self.log.close()
 
 
