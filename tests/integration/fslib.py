@@ -158,6 +158,23 @@ def promtool_check(text):
     return p
 
 
+def probe_config(targets=(), off=("self", "lldp"), implicit_targets=False, probe=(), collectors=()):
+    """The YAML of an agent config for a probe test: the probe collector runs every 1 s (timeout
+    1 s) on `targets` (YAML flow mappings, one a target; none: no `targets` key), the
+    collectors named in `off` are disabled. Unless implicit_targets, the default-gateway and LLDP-management targets are off
+    too, so only the listed targets are probed. `probe` and `collectors` are further
+    (key, value) settings of the probe collector and of the collectors section."""
+    lines = ["collectors:"] + [f"  {name}: {{enabled: false}}" for name in off]
+    lines += [f"  {k}: {v}" for k, v in collectors]
+    lines += ["  probe:", "    interval: 1s", "    timeout: 1s"]
+    if not implicit_targets:
+        lines += ["    gateways: false", "    lldp_management: false"]
+    lines += [f"    {k}: {v}" for k, v in probe]
+    if targets:
+        lines += ["    targets:"] + [f"      - {t}" for t in targets]
+    return "\n".join(lines) + "\n"
+
+
 class Netns:
     """A network namespace removed on exit, even when the test fails."""
 
