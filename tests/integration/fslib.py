@@ -3,6 +3,7 @@
 Every test is a plain script: it exits non-zero on failure. Tools a test needs are required:
 a missing tool fails loudly (require_tool), it never skips silently.
 """
+import atexit
 import os
 import re
 import shutil
@@ -71,18 +72,41 @@ def stop_process(proc, timeout=5):
     return proc.returncode
 
 
+_running_agents = []
+
+
+@atexit.register
+def _stop_running_agents():
+    """An Agent the test never stopped (not used as a context manager, or the test failed
+    first) is stopped at exit, so neither the process nor its log file outlives the test."""
+    for agent in list(_running_agents):
+        if agent.owner_pid == os.getpid():  # never from a forked child
+            agent.stop()
+
+
 class Agent:
-    """Runs `foreshock serve` with the given arguments, learns the bound address from its log."""
+    """Runs `foreshock serve` with the given arguments, learns the bound address from its log.
+    The log is a temp file until stop() (also called on exit from the with block, and at
+    interpreter exit for an agent never stopped): stop() keeps the log in memory for output()
+    and removes the file. Not thread-safe: one test thread drives an Agent."""
 
     def __init__(self, args, env=None, netns=None, wrapper=()):
         if not BIN:
             fail("FORESHOCK_BIN is not set")
-        self.log_path = tempfile.mktemp(prefix="foreshock-agent-", suffix=".log")
-        self.log = open(self.log_path, "w+")
+        self._final_output = None
+        self.owner_pid = os.getpid()
+        fd, self.log_path = tempfile.mkstemp(prefix="foreshock-agent-", suffix=".log")
+        self.log = os.fdopen(fd, "w+")
         cmd = list(wrapper) + [BIN] + list(args)
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        try:
+            self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        except BaseException:
+            self.log.close()
+            os.unlink(self.log_path)
+            raise
+        _running_agents.append(self)
         self.addresses = wait_for(self._bound, timeout=10, what="the agent to log its listen address")
 
     def _bound(self):
@@ -92,6 +116,8 @@ class Agent:
         return found or None
 
     def output(self):
+        if self._final_output is not None:
+            return self._final_output
         with open(self.log_path) as f:
             return f.read()
 
@@ -110,8 +136,18 @@ class Agent:
         self.proc.send_signal(sig)
 
     def stop(self, timeout=5):
+        """Stops the agent (see stop_process) and returns its exit status; the log stays
+        readable through output(), its file is removed. Stopping again is harmless."""
         stop_process(self.proc, timeout)
-        self.log.close()
+        if self._final_output is None:
+            self._final_output = self.output()
+            self.log.close()
+            try:
+                os.unlink(self.log_path)
+            except FileNotFoundError:
+                pass
+        if self in _running_agents:
+            _running_agents.remove(self)
         return self.proc.returncode
 
     def __enter__(self):
@@ -119,10 +155,6 @@ class Agent:
 
     def __exit__(self, *exc):
         self.stop()
-        try:
-            os.unlink(self.log_path)
-        except OSError:
-            pass
 
 
 def parse_metrics(text):
