@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,13 @@ def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
             return last
         time.sleep(interval)
     fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def free_port():
+    """A loopback TCP port that was free a moment ago (for daemons that cannot take port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def stop_process(proc, timeout=5):

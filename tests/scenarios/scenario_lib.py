@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import fslib  # noqa: E402
-from fslib import SOURCE_DIR, check, fail  # noqa: E402
+from fslib import SOURCE_DIR, check, fail, free_port  # noqa: E402
 
 try:
     import yaml
@@ -61,13 +60,6 @@ def require_binary(path, package):
     if not os.access(path, os.X_OK):
         fail(f"{path} is missing: install the Debian package {package} (scripts/install-deps.sh test)")
     return path
-
-
-def free_port():
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def poll(pred, timeout, what, interval=0.2):
