@@ -379,6 +379,19 @@ class Stack(contextlib.ExitStack):
         self.callback(prom.close)
         return prom
 
+    def alerting(self, targets, for_scale, **prometheus_kw):
+        """The alerting path of a scenario: a webhook receiver, an Alertmanager sending to it and
+        a Prometheus scraping `targets` with every shipped rule (`for:` divided by for_scale)
+        that alerts through that Alertmanager. Fails the test unless every rule evaluates.
+        Returns (webhook, alertmanager, prometheus)."""
+        hook = self.webhook()
+        am = self.alertmanager(hook.url)
+        prom = self.prometheus(targets, self.shipped_rules(for_scale=for_scale),
+                               alertmanager=am.address, **prometheus_kw)
+        bad = [r for r in prom.rule_health() if r[2] == "err"]
+        check(not bad, f"shipped rules fail to evaluate: {bad}")
+        return hook, am, prom
+
     def shipped_rules(self, for_scale=1):
         """Every packaging/prometheus/*.yml, copied with `for:` divided by for_scale."""
         files = sorted(glob.glob(os.path.join(SOURCE_DIR, "packaging", "prometheus", "*.yml")))
