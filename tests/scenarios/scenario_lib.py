@@ -341,6 +341,19 @@ class Prometheus:
         self.proc.stop()
 
 
+class _NamedLog:
+    """A log for Stack.dump_logs: `name` and the output of `source`, or why it is unreadable."""
+
+    def __init__(self, name, source):
+        self.name, self.source = name, source
+
+    def output(self):
+        try:
+            return self.source.output()
+        except OSError as e:
+            return f"(log unreadable: {e})"
+
+
 class Stack(contextlib.ExitStack):
     """Owns every process and directory of one scenario; closes them even when the test fails."""
 
@@ -358,6 +371,11 @@ class Stack(contextlib.ExitStack):
     def dump_logs(self):
         for p in self.processes:
             print(f"----- {p.name} log -----\n{p.output()[-4000:]}", file=sys.stderr)
+
+    def show_log_on_failure(self, name, agent):
+        """Prints `agent`'s log (anything with output()) under `name` if the scenario fails,
+        like the Stack's own daemons'."""
+        self.processes.append(_NamedLog(name, agent))
 
     def enter(self, obj):
         return self.enter_context(obj)
