@@ -198,13 +198,18 @@ def promtool_check(text):
     return p
 
 
+def collectors_off(*names):
+    """YAML lines (under `collectors:`) disabling each named collector, in the order given."""
+    return "".join(f"  {name}: {{enabled: false}}\n" for name in names)
+
+
 def probe_config(targets=(), off=("self", "lldp"), implicit_targets=False, probe=(), collectors=()):
     """The YAML of an agent config for a probe test: the probe collector runs every 1 s (timeout
     1 s) on `targets` (YAML flow mappings, one a target; none: no `targets` key), the
     collectors named in `off` are disabled. Unless implicit_targets, the default-gateway and LLDP-management targets are off
     too, so only the listed targets are probed. `probe` and `collectors` are further
     (key, value) settings of the probe collector and of the collectors section."""
-    lines = ["collectors:"] + [f"  {name}: {{enabled: false}}" for name in off]
+    lines = ["collectors:"] + collectors_off(*off).splitlines()
     lines += [f"  {k}: {v}" for k, v in collectors]
     lines += ["  probe:", "    interval: 1s", "    timeout: 1s"]
     if not implicit_targets:
