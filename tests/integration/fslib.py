@@ -3,10 +3,12 @@
 Every test is a plain script: it exits non-zero on failure. Tools a test needs are required:
 a missing tool fails loudly (require_tool), it never skips silently.
 """
+import atexit
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,18 +60,61 @@ def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
     fail(f"timed out after {timeout}s waiting for {what}")
 
 
+def free_port():
+    """A loopback TCP port that was free a moment ago (for daemons that cannot take port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(proc, timeout=5):
+    """Stops a child still running: SIGTERM, then SIGKILL after `timeout` seconds; returns its
+    exit status (negative for a signal)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+_running_agents = []
+
+
+@atexit.register
+def _stop_running_agents():
+    """An Agent the test never stopped (not used as a context manager, or the test failed
+    first) is stopped at exit, so neither the process nor its log file outlives the test."""
+    for agent in list(_running_agents):
+        if agent.owner_pid == os.getpid():  # never from a forked child
+            agent.stop()
+
+
 class Agent:
-    """Runs `foreshock serve` with the given arguments, learns the bound address from its log."""
+    """Runs `foreshock serve` with the given arguments, learns the bound address from its log.
+    The log is a temp file until stop() (also called on exit from the with block, and at
+    interpreter exit for an agent never stopped): stop() keeps the log in memory for output()
+    and removes the file. Not thread-safe: one test thread drives an Agent."""
 
     def __init__(self, args, env=None, netns=None, wrapper=()):
         if not BIN:
             fail("FORESHOCK_BIN is not set")
-        self.log_path = tempfile.mktemp(prefix="foreshock-agent-", suffix=".log")
-        self.log = open(self.log_path, "w+")
+        self._final_output = None
+        self.owner_pid = os.getpid()
+        fd, self.log_path = tempfile.mkstemp(prefix="foreshock-agent-", suffix=".log")
+        self.log = os.fdopen(fd, "w+")
         cmd = list(wrapper) + [BIN] + list(args)
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        try:
+            self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        except BaseException:
+            self.log.close()
+            os.unlink(self.log_path)
+            raise
+        _running_agents.append(self)
         self.addresses = wait_for(self._bound, timeout=10, what="the agent to log its listen address")
 
     def _bound(self):
@@ -79,6 +124,8 @@ class Agent:
         return found or None
 
     def output(self):
+        if self._final_output is not None:
+            return self._final_output
         with open(self.log_path) as f:
             return f.read()
 
@@ -97,14 +144,18 @@ class Agent:
         self.proc.send_signal(sig)
 
     def stop(self, timeout=5):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        """Stops the agent (see stop_process) and returns its exit status; the log stays
+        readable through output(), its file is removed. Stopping again is harmless."""
+        stop_process(self.proc, timeout)
+        if self._final_output is None:
+            self._final_output = self.output()
+            self.log.close()
             try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+                os.unlink(self.log_path)
+            except FileNotFoundError:
+                pass
+        if self in _running_agents:
+            _running_agents.remove(self)
         return self.proc.returncode
 
     def __enter__(self):
@@ -112,10 +163,6 @@ class Agent:
 
     def __exit__(self, *exc):
         self.stop()
-        try:
-            os.unlink(self.log_path)
-        except OSError:
-            pass
 
 
 def parse_metrics(text):
@@ -149,6 +196,28 @@ def promtool_check(text):
     if p.returncode != 0:
         fail(f"promtool check metrics failed:\n{p.stdout}{p.stderr}")
     return p
+
+
+def collectors_off(*names):
+    """YAML lines (under `collectors:`) disabling each named collector, in the order given."""
+    return "".join(f"  {name}: {{enabled: false}}\n" for name in names)
+
+
+def probe_config(targets=(), off=("self", "lldp"), implicit_targets=False, probe=(), collectors=()):
+    """The YAML of an agent config for a probe test: the probe collector runs every 1 s (timeout
+    1 s) on `targets` (YAML flow mappings, one a target; none: no `targets` key), the
+    collectors named in `off` are disabled. Unless implicit_targets, the default-gateway and LLDP-management targets are off
+    too, so only the listed targets are probed. `probe` and `collectors` are further
+    (key, value) settings of the probe collector and of the collectors section."""
+    lines = ["collectors:"] + collectors_off(*off).splitlines()
+    lines += [f"  {k}: {v}" for k, v in collectors]
+    lines += ["  probe:", "    interval: 1s", "    timeout: 1s"]
+    if not implicit_targets:
+        lines += ["    gateways: false", "    lldp_management: false"]
+    lines += [f"    {k}: {v}" for k, v in probe]
+    if targets:
+        lines += ["    targets:"] + [f"      - {t}" for t in targets]
+    return "\n".join(lines) + "\n"
 
 
 class Netns:

@@ -118,6 +118,10 @@ class Topology:
         self.close()
 
 
+# The LLDP collector of the LLDP tests: a cycle a second, listening on the hosts' eth* links.
+LLDP_EVERY_SECOND = ("lldp", '{interval: 1s, timeout: 1s, include: "eth.*"}')
+
+
 def write_config(topo, text):
     fd, path = tempfile.mkstemp(prefix="fspr-", suffix=".yml")
     with os.fdopen(fd, "w") as f:

@@ -37,7 +37,7 @@ except ImportError:  # the Debian interpreter has python3-jsonschema (scripts/in
     sys.exit(1)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fslib import BIN, TEST_DATA, SOURCE_DIR, check, run  # noqa: E402
+from fslib import BIN, TEST_DATA, SOURCE_DIR, check, collectors_off, run  # noqa: E402
 
 FAILED_CSV = os.path.join(TEST_DATA, "backblaze", "ST4000DM000-2018", "failed_drives.csv")
 SERIAL = "S300XJXN"
@@ -237,11 +237,7 @@ with open(hung_config, "w") as f:
     f.write(f"""state:
   directory: {state}
 collectors:
-  netdev: {{enabled: false}}
-  sensors: {{enabled: false}}
-  probe: {{enabled: false}}
-  lldp: {{enabled: false}}
-  smart:
+{collectors_off("netdev", "sensors", "probe", "lldp")}  smart:
     smartctl_path: {stub}
     include: "^sdz$"
     timeout: 120s

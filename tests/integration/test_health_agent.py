@@ -1,8 +1,10 @@
 """The health engine inside `foreshock serve`: its series are part of the served snapshot and
 pass promtool; the history is written at shutdown under state.directory; a corrupt history
 file at start is reported, moved aside and replaced, and the agent keeps serving."""
+import atexit
 import glob
 import os
+import shutil
 import sys
 import tempfile
 
@@ -10,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fslib import Agent, check, parse_metrics, promtool_check, value, wait_for  # noqa: E402
 
 tmp = tempfile.mkdtemp(prefix="foreshock-health-agent-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # also when a check fails (sys.exit)
 state = os.path.join(tmp, "state")
 config = os.path.join(tmp, "foreshock.yml")
 with open(config, "w") as f:

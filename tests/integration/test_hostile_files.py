@@ -32,7 +32,7 @@ import time
 import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fslib import BIN, Agent, check, fail, require_tool, run, wait_for  # noqa: E402
+from fslib import BIN, Agent, check, collectors_off, fail, require_tool, run, wait_for  # noqa: E402
 
 HTPASSWD = require_tool("htpasswd")
 tmp = tempfile.mkdtemp(prefix="foreshock-hostile-files-")
@@ -61,11 +61,7 @@ def config(name, state_dir, extra=""):
     return write(name, f"""collectors:
   self: {{enabled: true, interval: 1s, timeout: 1s}}
   netdev: {{enabled: true, interval: 1s, timeout: 1s, kinds: [loopback]}}
-  sensors: {{enabled: false}}
-  smart: {{enabled: false}}
-  probe: {{enabled: false}}
-  lldp: {{enabled: false}}
-state:
+{collectors_off("sensors", "smart", "probe", "lldp")}state:
   directory: {state_dir}
   save_interval: 1s
 health:

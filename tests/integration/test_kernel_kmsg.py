@@ -23,6 +23,29 @@ import fslib
 from fslib import BIN, check, run, value, wait_for
 
 
+def write_config(tmp, name, kernel, disable_self=False):
+    """Writes <tmp>/<name>.yml: the kernel collector set to `kernel` (a YAML flow mapping),
+    every other hardware collector (and `self` when asked) off, state in <tmp>/state-<name>.
+    Returns the config's path."""
+    state = os.path.join(tmp, f"state-{name}")
+    os.makedirs(state, exist_ok=True)
+    off = ["smart", "sensors", "netdev", "probe", "lldp"] + (["self"] if disable_self else [])
+    cfg = os.path.join(tmp, f"{name}.yml")
+    with open(cfg, "w") as f:
+        f.write(f"collectors:\n  kernel: {kernel}\n"
+                + "".join(f"  {c}: {{enabled: false}}\n" for c in off)
+                + f"state:\n  directory: {state}\n")
+    return cfg
+
+
+def wait_scrape(agent, pred, what):
+    """Scrapes the agent until pred(parsed metrics) holds (10 s at most); returns that scrape."""
+    def ready():
+        m = fslib.parse_metrics(agent.metrics())
+        return m if pred(m) else None
+    return wait_for(ready, timeout=10, what=what)
+
+
 def write_tree(root):
     for d in ["sys/block/sda", "sys/block/vdb", "sys/class/nvme/nvme0", "dev"]:
         os.makedirs(os.path.join(root, d), exist_ok=True)
@@ -45,29 +68,12 @@ def fifo_serve(tmp):
     write_tree(root)
     fifo = os.path.join(root, "dev", "kmsg")
     os.mkfifo(fifo, 0o600)
-    cfg = os.path.join(tmp, "fifo.yml")
-    with open(cfg, "w") as f:
-        f.write(f"""collectors:
-  kernel:
-    interval: 1s
-    timeout: 1s
-  smart: {{enabled: false}}
-  sensors: {{enabled: false}}
-  netdev: {{enabled: false}}
-  probe: {{enabled: false}}
-  lldp: {{enabled: false}}
-state:
-  directory: {os.path.join(tmp, 'state')}
-""")
-    os.makedirs(os.path.join(tmp, "state"), exist_ok=True)
+    cfg = write_config(tmp, "fifo", "{interval: 1s, timeout: 1s}")
     with fslib.Agent(["--config", cfg, "--path.sysfs", os.path.join(root, "sys"),
                       "--path.devfs", os.path.join(root, "dev"),
                       "--web.listen-address", "127.0.0.1:0", "serve"]) as agent:
-        def metrics():
-            return fslib.parse_metrics(agent.metrics())
-
-        m = wait_for(lambda: (lambda x: x if value(x, "foreshock_kernel_source_up", source="kmsg") == 1 else None)(metrics()),
-                     timeout=10, what="the kmsg source up on the FIFO")
+        m = wait_scrape(agent, lambda x: value(x, "foreshock_kernel_source_up", source="kmsg") == 1,
+                        "the kmsg source up on the FIFO")
         check(value(m, "foreshock_kernel_block_io_errors_total", device="sda") == 0,
               "a known disk starts at 0")
         # open() of a FIFO for writing blocks until the reader has it open: bound it.
@@ -81,8 +87,8 @@ state:
         t.start()
         t.join(5)
         check(done.is_set(), "writing the records to the FIFO did not finish in 5 s")
-        m = wait_for(lambda: (lambda x: x if value(x, "foreshock_kernel_log_records_total") == 6 else None)(metrics()),
-                     timeout=10, what="6 records read from the FIFO")
+        m = wait_scrape(agent, lambda x: value(x, "foreshock_kernel_log_records_total") == 6,
+                        "6 records read from the FIFO")
         check(value(m, "foreshock_kernel_block_io_errors_total", device="sda") == 2, "sda I/O errors")
         check(value(m, "foreshock_kernel_block_io_errors_total", device="vdb") == 0,
               "a user-space line shaped like an I/O error counted for vdb")
@@ -118,20 +124,7 @@ def one_shot_check(tmp):
     with open(os.path.join(root, "dev", "kmsg"), "w") as f:
         f.write("3,5,100,-;critical medium error, dev sda, sector 8 op 0x0:(READ) flags 0x0\n"
                 "2,6,101,-;md/raid1:md0: Disk failure on vdc, disabling device.\n")
-    cfg = os.path.join(tmp, "oneshot.yml")
-    with open(cfg, "w") as f:
-        f.write(f"""collectors:
-  kernel: {{read_existing: true}}
-  smart: {{enabled: false}}
-  sensors: {{enabled: false}}
-  netdev: {{enabled: false}}
-  probe: {{enabled: false}}
-  lldp: {{enabled: false}}
-  self: {{enabled: false}}
-state:
-  directory: {os.path.join(tmp, 'state-oneshot')}
-""")
-    os.makedirs(os.path.join(tmp, "state-oneshot"), exist_ok=True)
+    cfg = write_config(tmp, "oneshot", "{read_existing: true}", disable_self=True)
     p = run([BIN, "--config", cfg, "--path.sysfs", os.path.join(root, "sys"),
              "--path.devfs", os.path.join(root, "dev"), "check"], check_rc=False)
     check(p.returncode == 2, f"one-shot check: expected exit 2, got {p.returncode}\n{p.stdout}{p.stderr}")
@@ -147,24 +140,10 @@ def real_kmsg(tmp):
         return
     check(os.access(dev, os.R_OK | os.W_OK),
           f"{dev} exists but is not readable and writable by this test (root expected)")
-    cfg = os.path.join(tmp, "real.yml")
-    with open(cfg, "w") as f:
-        f.write(f"""collectors:
-  kernel: {{interval: 1s, timeout: 1s}}
-  smart: {{enabled: false}}
-  sensors: {{enabled: false}}
-  netdev: {{enabled: false}}
-  probe: {{enabled: false}}
-  lldp: {{enabled: false}}
-state:
-  directory: {os.path.join(tmp, 'state-real')}
-""")
-    os.makedirs(os.path.join(tmp, "state-real"), exist_ok=True)
+    cfg = write_config(tmp, "real", "{interval: 1s, timeout: 1s}")
     with fslib.Agent(["--config", cfg, "--web.listen-address", "127.0.0.1:0", "serve"]) as agent:
-        def metrics():
-            return fslib.parse_metrics(agent.metrics())
-        m = wait_for(lambda: (lambda x: x if value(x, "foreshock_kernel_source_up", source="kmsg") is not None else None)(metrics()),
-                     timeout=10, what="the kernel collector's first cycle")
+        m = wait_scrape(agent, lambda x: value(x, "foreshock_kernel_source_up", source="kmsg") is not None,
+                        "the kernel collector's first cycle")
         check(value(m, "foreshock_kernel_source_up", source="kmsg", reason="") == 1,
               f"the agent cannot read {dev}:\n{agent.output()}")
         before = value(m, "foreshock_kernel_log_records_total")
@@ -172,8 +151,8 @@ state:
         # <14> = LOG_USER, info: an ordinary user-space line, tagged so it is recognisable.
         with open(dev, "w") as f:
             f.write(f"<14>{tag}: kernel collector stream check\n")
-        m = wait_for(lambda: (lambda x: x if value(x, "foreshock_kernel_log_records_total") >= before + 1 else None)(metrics()),
-                     timeout=10, what=f"the agent to read the line {tag} written to {dev}")
+        m = wait_scrape(agent, lambda x: value(x, "foreshock_kernel_log_records_total") >= before + 1,
+                        f"the agent to read the line {tag} written to {dev}")
         check(value(m, "foreshock_kernel_log_malformed_records_total") == 0, "malformed records from the real kernel")
         print(f"real kmsg: ok (records {before:.0f} -> {value(m, 'foreshock_kernel_log_records_total'):.0f})")
 

@@ -14,22 +14,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fslib  # noqa: E402
-from probe_net import GW4, NsAgent, Topology, scrape, series, val, wait_metric, write_config  # noqa: E402
+from probe_net import GW4, LLDP_EVERY_SECOND, NsAgent, Topology, scrape, series, val, wait_metric, write_config  # noqa: E402
 
 FLOOD_SECONDS = 8
 MAX_FRAMES = 400_000
-CONFIG = """
-collectors:
-  self: {enabled: false}
-  lldp:
-    interval: 1s
-    timeout: 1s
-    include: "eth.*"
-  probe:
-    interval: 1s
-    timeout: 1s
-    probe_interval: 500ms
-"""
+CONFIG = fslib.probe_config(off=("self",), collectors=[LLDP_EVERY_SECOND], implicit_targets=True,
+                            probe=[("probe_interval", "500ms")])
 
 
 def tlv(t, value):

@@ -34,12 +34,14 @@ def poll_time(m):
     return value(m, "foreshock_collector_last_success_timestamp_seconds", collector="netdev") or 0
 
 
-def wait_next_poll(agent, after):
-    """Waits for a collection that finished after `after`; returns its metrics."""
+def wait_next_poll(agent, after, until=lambda m: True, what="the next netdev cycle"):
+    """Waits for a collection that finished after `after` and whose metrics satisfy `until`;
+    returns (metrics, exposition text) of that scrape."""
     def newer():
-        m = parse_metrics(agent.metrics())
-        return m if poll_time(m) > after else None
-    return wait_for(newer, timeout=4 * INTERVAL + 5, interval=0.05, what="the next netdev cycle")
+        text = agent.metrics()
+        m = parse_metrics(text)
+        return (m, text) if poll_time(m) > after and until(m) else None
+    return wait_for(newer, timeout=4 * INTERVAL + 5, interval=0.05, what=what)
 
 
 def veth(a, b, left, right):
@@ -68,13 +70,13 @@ def main():
         m = wait_for(lambda: (lambda mm: mm if value(mm, "foreshock_network_up", **lab) is not None else None)(
             parse_metrics(agent.metrics())), timeout=15, what="fsnd-f1a in the agent's metrics")
         check(value(m, "foreshock_network_namespace_up", netns="fsnd-f1") == 1, "namespace up")
-        m = wait_next_poll(agent, poll_time(m))
+        m, _ = wait_next_poll(agent, poll_time(m))
         flaps0 = value(m, "foreshock_network_link_flaps_total", **lab)
         changes0 = value(m, "foreshock_network_carrier_changes_total", **lab)
         check(flaps0 == 0, f"no flap before the test, got {flaps0}")
 
         # Flap right after a poll, so that both surrounding polls see the carrier up.
-        m = wait_next_poll(agent, poll_time(m))
+        m, _ = wait_next_poll(agent, poll_time(m))
         polled = poll_time(m)
         t0 = time.time()
         b.exec(["ip", "link", "set", "fsnd-f2b", "down"])
@@ -83,7 +85,7 @@ def main():
         wait_for(lambda: "LOWER_UP" in a.exec(["ip", "link", "show", "fsnd-f1a"]).stdout, what="carrier back")
         t1 = time.time()
         check(t1 - polled < INTERVAL, "the flap must fit between two polls (machine too slow?)")
-        m = wait_next_poll(agent, polled)
+        m, _ = wait_next_poll(agent, polled)
         after = poll_time(m)
         check(value(m, "foreshock_network_carrier", **lab) == 1, "the next poll sees carrier up again")
         flaps1 = value(m, "foreshock_network_link_flaps_total", **lab)
@@ -105,16 +107,9 @@ def main():
         a.exec(["ip", "link", "del", "fsnd-f1c"])
         veth(a, b, "fsnd-f1e", "fsnd-f2f")
         t2 = time.time()
-        text = None
-
-        def settled():
-            nonlocal text
-            text = agent.metrics()
-            mm = parse_metrics(text)
-            if poll_time(mm) <= t2:
-                return None
-            return mm if value(mm, "foreshock_network_up", interface="fsnd-f1e", netns="fsnd-f1") is not None else None
-        m = wait_for(settled, timeout=4 * INTERVAL + 5, what="the new interface")
+        m, text = wait_next_poll(
+            agent, t2, lambda mm: value(mm, "foreshock_network_up", interface="fsnd-f1e", netns="fsnd-f1") is not None,
+            "the new interface")
         check(not re.search(r'interface="fsnd-f1c"', text), "the deleted interface must disappear from every series")
         check(value(m, "foreshock_collector_success", collector="netdev") == 1, "collector still succeeds")
         check(value(m, "foreshock_network_link_flaps_total", interface="fsnd-f1e", netns="fsnd-f1") == 0,
@@ -125,15 +120,9 @@ def main():
         # The configured namespace goes away: only its series go, reported on namespace_up.
         run(["ip", "netns", "del", a.name])
         t3 = time.time()
-
-        def gone():
-            nonlocal text
-            text = agent.metrics()
-            mm = parse_metrics(text)
-            if poll_time(mm) <= t3:
-                return None
-            return mm if value(mm, "foreshock_network_namespace_up", netns="fsnd-f1") == 0 else None
-        m = wait_for(gone, timeout=4 * INTERVAL + 5, what="namespace_up 0 after the namespace was deleted")
+        m, text = wait_next_poll(
+            agent, t3, lambda mm: value(mm, "foreshock_network_namespace_up", netns="fsnd-f1") == 0,
+            "namespace_up 0 after the namespace was deleted")
         check('netns="fsnd-f1",reason=""' not in text and 'interface="fsnd-f1a"' not in text,
               "no series of the deleted namespace remain")
         check(value(m, "foreshock_collector_success", collector="netdev") == 1,

@@ -30,21 +30,10 @@ TARGETS = {  # name: (address, expected reason)
 }
 SILENT = ("silent", "10.79.0.5")
 
-CONFIG = f"""
-collectors:
-  self: {{enabled: false}}
-  lldp: {{enabled: false}}
-  smart: {{enabled: false}}
-  probe:
-    interval: 1s
-    timeout: 1s
-    gateways: false
-    lldp_management: false
-    targets:
-      - {{name: gw, address: "{GW4}", kind: icmp, interval: 500ms}}
-      - {{name: {SILENT[0]}, address: "{SILENT[1]}", kind: icmp, interval: 500ms}}
-""" + "".join(f'      - {{name: {n}, address: "{a}", kind: icmp, interval: 500ms}}\n'
-               for n, (a, _) in TARGETS.items())
+CONFIG = fslib.probe_config(
+    [f'{{name: {n}, address: "{a}", kind: icmp, interval: 500ms}}'
+     for n, a in [("gw", GW4), SILENT] + [(n, a) for n, (a, _) in TARGETS.items()]],
+    off=("self", "lldp", "smart"))
 
 RULES = """
 table inet fspr_reject {

@@ -15,19 +15,10 @@ from probe_net import GW4, GW6, NsAgent, Topology, scrape, series, val, wait_met
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
           "--bounding-set=-all"]
 
-CONFIG = f"""
-collectors:
-  self: {{enabled: false}}
-  lldp: {{enabled: false}}
-  probe:
-    interval: 1s
-    timeout: 1s
-    probe_interval: 200ms
-    probe_timeout: 1s
-    targets:
-      - {{name: db, address: "{GW4}", kind: tcp, port: 8080, interval: 300ms, timeout: 2s, labels: {{service: postgres}}}}
-      - {{name: closed, address: "{GW4}", kind: tcp, port: 9, interval: 300ms}}
-"""
+CONFIG = fslib.probe_config(
+    [f'{{name: db, address: "{GW4}", kind: tcp, port: 8080, interval: 300ms, timeout: 2s, labels: {{service: postgres}}}}',
+     f'{{name: closed, address: "{GW4}", kind: tcp, port: 9, interval: 300ms}}'],
+    implicit_targets=True, probe=[("probe_interval", "200ms"), ("probe_timeout", "1s")])
 
 LISTENER = ("import socket,time\n"
             "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"

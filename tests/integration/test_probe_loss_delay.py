@@ -17,18 +17,8 @@ DELAY_MS = 40
 
 
 def config(interval, timeout):
-    return f"""
-collectors:
-  self: {{enabled: false}}
-  lldp: {{enabled: false}}
-  probe:
-    interval: 1s
-    timeout: 1s
-    gateways: false
-    lldp_management: false
-    targets:
-      - {{name: gw, address: "{GW4}", kind: icmp, interval: {interval}, timeout: {timeout}}}
-"""
+    return fslib.probe_config(
+        [f'{{name: gw, address: "{GW4}", kind: icmp, interval: {interval}, timeout: {timeout}}}'])
 
 
 def main():

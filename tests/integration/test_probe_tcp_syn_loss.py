@@ -56,8 +56,10 @@ def inner():
     subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True)
     serve(DROPPED)
     serve(CLEAN)
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
-        f.write(f"""collectors:
+    with tempfile.TemporaryDirectory(prefix="fssy-") as tmp:
+        cfg = os.path.join(tmp, "foreshock.yml")
+        with open(cfg, "w") as f:
+            f.write(f"""collectors:
   probe:
     interval: 1s
     timeout: 1s
@@ -67,28 +69,26 @@ def inner():
       - {{name: lossy, address: 127.0.0.1, kind: tcp, port: {DROPPED}, interval: 1500ms}}
       - {{name: clean, address: 127.0.0.1, kind: tcp, port: {CLEAN}, interval: 1500ms}}
 state:
-  directory: {tempfile.mkdtemp(prefix="fssy-state-")}
+  directory: {os.path.join(tmp, "state")}
 """)
-        cfg = f.name
-    args = ["--config", cfg, "--web.listen-address=127.0.0.1:0"]
-    for c in ("smart", "sensors", "netdev", "lldp"):
-        args.append(f"--no-collector.{c}")
-    with Agent(args + ["serve"]) as agent:
-        def enough():
-            m = parse_metrics(agent.metrics())
-            v = value(m, "foreshock_probe_tcp_syn_retransmits_total", name="lossy")
-            return m if v is not None and v >= 2 else None
-        m = wait_for(enough, timeout=30, what="two SYN retransmissions on the lossy target")
-        promtool_check(agent.metrics())
-        clean = value(m, "foreshock_probe_tcp_syn_retransmits_total", name="clean")
-        check(clean == 0, f"the undisturbed target shows {clean} SYN retransmissions")
-        loss = value(m, "foreshock_probe_loss_ratio", name="lossy", window="1m")
-        check(loss is not None and 0.2 <= loss <= 0.8,
-              f"loss ratio of the lossy target is {loss}, expected about 0.5 (one SYN in two lost)")
-        check(value(m, "foreshock_probe_loss_ratio", name="clean", window="1m") == 0,
-              "the clean target has no loss")
-        check(value(m, "foreshock_probe_up", name="lossy") == 1, "the lossy target still answers")
-    os.unlink(cfg)
+        args = ["--config", cfg, "--web.listen-address=127.0.0.1:0"]
+        for c in ("smart", "sensors", "netdev", "lldp"):
+            args.append(f"--no-collector.{c}")
+        with Agent(args + ["serve"]) as agent:
+            def enough():
+                m = parse_metrics(agent.metrics())
+                v = value(m, "foreshock_probe_tcp_syn_retransmits_total", name="lossy")
+                return m if v is not None and v >= 2 else None
+            m = wait_for(enough, timeout=30, what="two SYN retransmissions on the lossy target")
+            promtool_check(agent.metrics())
+            clean = value(m, "foreshock_probe_tcp_syn_retransmits_total", name="clean")
+            check(clean == 0, f"the undisturbed target shows {clean} SYN retransmissions")
+            loss = value(m, "foreshock_probe_loss_ratio", name="lossy", window="1m")
+            check(loss is not None and 0.2 <= loss <= 0.8,
+                  f"loss ratio of the lossy target is {loss}, expected about 0.5 (one SYN in two lost)")
+            check(value(m, "foreshock_probe_loss_ratio", name="clean", window="1m") == 0,
+                  "the clean target has no loss")
+            check(value(m, "foreshock_probe_up", name="lossy") == 1, "the lossy target still answers")
     print("test_probe_tcp_syn_loss: ok")
 
 

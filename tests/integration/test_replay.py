@@ -6,12 +6,14 @@ The slice (tests/fixtures/data/backblaze, see its SOURCES.md): every failed driv
 docs/prediction.md ("CI floor"); the floor is set below the slice's measured figures with
 room for the confidence interval, so a real regression of the model or the rules trips it.
 """
+import atexit
 import csv
 import gzip
 import io
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ FAILED = os.path.join(BB, "ST4000DM000-2018", "failed_drives.csv")
 HEALTHY = os.path.join(BB, "ST4000DM000-2018", "healthy_drives_first1500.csv.gz")
 FULL_SCHEMA = os.path.join(BB, "daily-2013-04-10.csv.gz")
 tmp = tempfile.mkdtemp(prefix="foreshock-replay-test-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # also when a check fails (sys.exit)
 
 
 def replay(*files, extra=()):

@@ -10,6 +10,7 @@ stop them once that collector is overdue past its timeout. Needs CAP_SYS_PTRACE 
 """
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -111,105 +112,108 @@ def pings_after(listener, t0):
 def main():
     require_root()
     tmp = tempfile.mkdtemp(prefix="fspk-notify-")
-    cfg = os.path.join(tmp, "foreshock.yml")
-    with open(cfg, "w") as f:
-        f.write("collectors:\n  self:\n    interval: 1s\n    timeout: 1s\n")
-    sock_path = os.path.join(tmp, "notify.sock")
-    listener = Listener(sock_path)
-    env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="1000000")
     try:
-        with Agent(["--config", cfg, "--web.listen-address", "127.0.0.1:0", "serve"], env=env) as agent:
-            # READY=1 arrives once the first collection is published.
-            t_ready, msg = wait_for(lambda: (listener.messages("READY=1") or [None])[0], timeout=10,
-                                    what="READY=1")
-            check("STATUS=" in msg, f"READY=1 without a STATUS line: {msg!r}")
-            status, _, _ = agent.get("/-/ready")
-            check(status == 200, "READY=1 sent but /-/ready is not 200")
-            check('foreshock_collector_success{collector="self"} 1' in agent.metrics(),
-                  "READY=1 sent before the self collector's first result was published")
-            early = [m for t, m in listener.messages() if t < t_ready]
-            check(any(m.startswith("STATUS=first collection") for m in early),
-                  f"no STATUS line before READY=1: {early!r}")
+        cfg = os.path.join(tmp, "foreshock.yml")
+        with open(cfg, "w") as f:
+            f.write("collectors:\n  self:\n    interval: 1s\n    timeout: 1s\n")
+        sock_path = os.path.join(tmp, "notify.sock")
+        listener = Listener(sock_path)
+        env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="1000000")
+        try:
+            with Agent(["--config", cfg, "--web.listen-address", "127.0.0.1:0", "serve"], env=env) as agent:
+                # READY=1 arrives once the first collection is published.
+                t_ready, msg = wait_for(lambda: (listener.messages("READY=1") or [None])[0], timeout=10,
+                                        what="READY=1")
+                check("STATUS=" in msg, f"READY=1 without a STATUS line: {msg!r}")
+                status, _, _ = agent.get("/-/ready")
+                check(status == 200, "READY=1 sent but /-/ready is not 200")
+                check('foreshock_collector_success{collector="self"} 1' in agent.metrics(),
+                      "READY=1 sent before the self collector's first result was published")
+                early = [m for t, m in listener.messages() if t < t_ready]
+                check(any(m.startswith("STATUS=first collection") for m in early),
+                      f"no STATUS line before READY=1: {early!r}")
 
-            # WATCHDOG=1 every WATCHDOG_USEC/2 = 0.5 s.
-            t0 = time.monotonic()
-            wait_for(lambda: len(pings_after(listener, t0)) >= 6, timeout=6, what="6 watchdog pings")
-            ts = pings_after(listener, t0)[:6]
-            gaps = [b - a for a, b in zip(ts, ts[1:])]
-            print("watchdog gaps:", ["%.3f" % g for g in gaps])
-            # Never faster than WATCHDOG_USEC/2, always well inside WATCHDOG_USEC (what systemd
-            # enforces), and about every 0.5 s (the monitor ticks every 0.1 s; slack for load).
-            check(all(0.45 <= g <= 0.95 for g in gaps), f"watchdog gaps outside 0.45..0.95 s: {gaps}")
-            med = sorted(gaps)[len(gaps) // 2]
-            check(0.48 <= med <= 0.65, f"median watchdog gap {med:.3f}s, expected about 0.5 s")
+                # WATCHDOG=1 every WATCHDOG_USEC/2 = 0.5 s.
+                t0 = time.monotonic()
+                wait_for(lambda: len(pings_after(listener, t0)) >= 6, timeout=6, what="6 watchdog pings")
+                ts = pings_after(listener, t0)[:6]
+                gaps = [b - a for a, b in zip(ts, ts[1:])]
+                print("watchdog gaps:", ["%.3f" % g for g in gaps])
+                # Never faster than WATCHDOG_USEC/2, always well inside WATCHDOG_USEC (what systemd
+                # enforces), and about every 0.5 s (the monitor ticks every 0.1 s; slack for load).
+                check(all(0.45 <= g <= 0.95 for g in gaps), f"watchdog gaps outside 0.45..0.95 s: {gaps}")
+                med = sorted(gaps)[len(gaps) // 2]
+                check(0.48 <= med <= 0.65, f"median watchdog gap {med:.3f}s, expected about 0.5 s")
 
-            # Monitor loop frozen: no ping at all, although the process still serves HTTP.
-            mon = thread_id(agent.proc.pid, "fs-monitor")
-            freeze(mon)
-            try:
-                time.sleep(0.1)  # let a datagram sent just before the freeze arrive
-                t_check = time.monotonic()
-                while time.monotonic() < t_check + 2.0:
+                # Monitor loop frozen: no ping at all, although the process still serves HTTP.
+                mon = thread_id(agent.proc.pid, "fs-monitor")
+                freeze(mon)
+                try:
+                    time.sleep(0.1)  # let a datagram sent just before the freeze arrive
+                    t_check = time.monotonic()
+                    while time.monotonic() < t_check + 2.0:
+                        status, _, _ = agent.get("/metrics")
+                        check(status == 200, "HTTP stopped while only the monitor thread is frozen")
+                        time.sleep(0.2)
+                    late = pings_after(listener, t_check)
+                    check(not late, f"{len(late)} watchdog ping(s) while the monitor loop was frozen")
+                finally:
+                    thaw(mon)
+                t_thaw = time.monotonic()
+                wait_for(lambda: pings_after(listener, t_thaw), timeout=3, what="pings to resume")
+
+                # A runner that stops picking up work (frozen while idle): pings stop once the
+                # collector is overdue beyond timeout + grace, and resume when it runs again.
+                runner = thread_id(agent.proc.pid, "fs-c-self")
+                freeze(runner, must_be_waiting=True)
+                try:
+                    wait_for(lambda: "scheduler stalled" in agent.output(), timeout=10,
+                             what="the agent to log the stalled scheduler")
+                    t_stall = time.monotonic()
+                    time.sleep(0.1)
+                    t_check = time.monotonic()
+                    wait_for(lambda: time.monotonic() > t_check + 1.5, timeout=3, what="1.5 s to pass")
+                    late = pings_after(listener, t_check)
+                    check(not late, f"{len(late)} watchdog ping(s) while the self runner was stuck")
                     status, _, _ = agent.get("/metrics")
-                    check(status == 200, "HTTP stopped while only the monitor thread is frozen")
-                    time.sleep(0.2)
-                late = pings_after(listener, t_check)
-                check(not late, f"{len(late)} watchdog ping(s) while the monitor loop was frozen")
-            finally:
-                thaw(mon)
-            t_thaw = time.monotonic()
-            wait_for(lambda: pings_after(listener, t_thaw), timeout=3, what="pings to resume")
+                    check(status == 200, "HTTP stopped while a runner was frozen")
+                finally:
+                    thaw(runner)
+                wait_for(lambda: pings_after(listener, t_stall + 0.2), timeout=5,
+                         what="pings to resume after the runner thawed")
+                check("watchdog pings resume" in agent.output(), "no log line when the scheduler recovered")
 
-            # A runner that stops picking up work (frozen while idle): pings stop once the
-            # collector is overdue beyond timeout + grace, and resume when it runs again.
-            runner = thread_id(agent.proc.pid, "fs-c-self")
-            freeze(runner, must_be_waiting=True)
-            try:
-                wait_for(lambda: "scheduler stalled" in agent.output(), timeout=10,
-                         what="the agent to log the stalled scheduler")
-                t_stall = time.monotonic()
-                time.sleep(0.1)
-                t_check = time.monotonic()
-                wait_for(lambda: time.monotonic() > t_check + 1.5, timeout=3, what="1.5 s to pass")
-                late = pings_after(listener, t_check)
-                check(not late, f"{len(late)} watchdog ping(s) while the self runner was stuck")
-                status, _, _ = agent.get("/metrics")
-                check(status == 200, "HTTP stopped while a runner was frozen")
-            finally:
-                thaw(runner)
-            wait_for(lambda: pings_after(listener, t_stall + 0.2), timeout=5,
-                     what="pings to resume after the runner thawed")
-            check("watchdog pings resume" in agent.output(), "no log line when the scheduler recovered")
+                # SIGHUP: RELOADING=1, then READY=1 again.
+                n_ready = len(listener.messages("READY=1"))
+                agent.signal(signal.SIGHUP)
+                wait_for(lambda: listener.messages("RELOADING=1"), timeout=5, what="RELOADING=1")
+                wait_for(lambda: len(listener.messages("READY=1")) > n_ready, timeout=5,
+                         what="READY=1 after the reload")
+                t_reload = listener.messages("RELOADING=1")[0][0]
+                check(listener.messages("READY=1")[-1][0] >= t_reload, "READY=1 came before RELOADING=1")
 
-            # SIGHUP: RELOADING=1, then READY=1 again.
-            n_ready = len(listener.messages("READY=1"))
-            agent.signal(signal.SIGHUP)
-            wait_for(lambda: listener.messages("RELOADING=1"), timeout=5, what="RELOADING=1")
-            wait_for(lambda: len(listener.messages("READY=1")) > n_ready, timeout=5,
-                     what="READY=1 after the reload")
-            t_reload = listener.messages("RELOADING=1")[0][0]
-            check(listener.messages("READY=1")[-1][0] >= t_reload, "READY=1 came before RELOADING=1")
+                agent.signal(signal.SIGTERM)
+                agent.proc.wait(timeout=10)
+                check(agent.proc.returncode == 0, f"agent exited {agent.proc.returncode}")
+                check(listener.messages("STOPPING=1"), "no STOPPING=1 on SIGTERM")
+        finally:
+            listener.close()
 
-            agent.signal(signal.SIGTERM)
-            agent.proc.wait(timeout=10)
-            check(agent.proc.returncode == 0, f"agent exited {agent.proc.returncode}")
-            check(listener.messages("STOPPING=1"), "no STOPPING=1 on SIGTERM")
+        # Abstract socket names ("@name") work; WATCHDOG_PID naming another process disables pings.
+        name = f"@fspk-notify-{os.getpid()}"
+        listener = Listener(name)
+        env = dict(os.environ, NOTIFY_SOCKET=name, WATCHDOG_USEC="200000", WATCHDOG_PID="1")
+        try:
+            with Agent(["--config", cfg, "--web.listen-address", "127.0.0.1:0", "serve"], env=env):
+                wait_for(lambda: listener.messages("READY=1"), timeout=10, what="READY=1 on an abstract socket")
+                t0 = time.monotonic()
+                wait_for(lambda: time.monotonic() > t0 + 1.0, timeout=2, what="1 s to pass")
+                check(not listener.messages("WATCHDOG=1"), "pinged although WATCHDOG_PID is another process")
+        finally:
+            listener.close()
+        print("ok")
     finally:
-        listener.close()
-
-    # Abstract socket names ("@name") work; WATCHDOG_PID naming another process disables pings.
-    name = f"@fspk-notify-{os.getpid()}"
-    listener = Listener(name)
-    env = dict(os.environ, NOTIFY_SOCKET=name, WATCHDOG_USEC="200000", WATCHDOG_PID="1")
-    try:
-        with Agent(["--config", cfg, "--web.listen-address", "127.0.0.1:0", "serve"], env=env):
-            wait_for(lambda: listener.messages("READY=1"), timeout=10, what="READY=1 on an abstract socket")
-            t0 = time.monotonic()
-            wait_for(lambda: time.monotonic() > t0 + 1.0, timeout=2, what="1 s to pass")
-            check(not listener.messages("WATCHDOG=1"), "pinged although WATCHDOG_PID is another process")
-    finally:
-        listener.close()
-    print("ok")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

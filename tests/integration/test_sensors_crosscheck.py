@@ -4,7 +4,6 @@ thermal_zone collectors (--path.sysfs on the tree) report, and none of them repo
 foreshock misses. Needs root (mount namespace)."""
 import json
 import re
-import socket
 import subprocess
 import time
 import urllib.request
@@ -99,17 +98,9 @@ def node_values(text):
     return out, labels
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def scrape_node_exporter(sysfs_root):
     binary = fslib.require_tool("prometheus-node-exporter")
-    port = free_port()
+    port = fslib.free_port()
     proc = subprocess.Popen([binary, f"--path.sysfs={sysfs_root}", "--collector.disable-defaults",
                              "--collector.hwmon", "--collector.thermal_zone",
                              f"--web.listen-address=127.0.0.1:{port}"],
@@ -127,12 +118,7 @@ def scrape_node_exporter(sysfs_root):
                     fail("node_exporter did not answer on its loopback port")
                 time.sleep(0.1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        fslib.stop_process(proc, timeout=5)
 
 
 def close(a, b, tol):

@@ -9,7 +9,6 @@ so the test can tell the two apart.
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fslib import BIN, SOURCE_DIR, TEST_DATA, check, fail, parse_metrics, run, value, wait_for  # noqa: E402
+from fslib import BIN, SOURCE_DIR, TEST_DATA, check, fail, free_port, parse_metrics, run, stop_process, value, wait_for  # noqa: E402
 
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 FIXTURE = os.path.join(SOURCE_DIR, "tests", "fixtures", "golden")
@@ -49,12 +48,6 @@ def write_textfile(argv, directory):
     return out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def scrape_through_node_exporter(directory):
     """Starts node_exporter on the textfile directory, scrapes it twice (the second scrape shows
     the gathering errors of the first) and returns (text, log)."""
@@ -84,12 +77,7 @@ def scrape_through_node_exporter(directory):
         log.seek(0)
         return text, log.read()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=5)
         log.close()
 
 

@@ -57,19 +57,6 @@ def other_collectors_off():
     return [f"--no-collector.{n}" for n in names if n not in ("smart", "self")]
 
 
-class _AgentLog:
-    """Lets the Stack print an agent's log on failure, like its own daemons'."""
-
-    def __init__(self, agent, name):
-        self.agent, self.name = agent, name
-
-    def output(self):
-        try:
-            return self.agent.output()
-        except OSError as e:
-            return f"(log unreadable: {e})"
-
-
 class DiskAgent:
     """The agent of a disk scenario; start() again after kill() reuses port and state."""
 
@@ -90,7 +77,7 @@ class DiskAgent:
                                           "--web.listen-address", listen, "serve"]))
         self.addr = self.agent.addresses[0]
         self.starts = getattr(self, "starts", 0) + 1
-        self.st.processes.append(_AgentLog(self.agent, f"foreshock (start {self.starts})"))
+        self.st.show_log_on_failure(f"foreshock (start {self.starts})", self.agent)
         return self
 
     def kill(self):

@@ -38,19 +38,6 @@ def cleanup_on_sigterm():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
-class _LogView:
-    """Lets Stack.dump_logs print an agent's log on failure."""
-
-    def __init__(self, name, agent):
-        self.name, self.agent = name, agent
-
-    def output(self):
-        try:
-            return self.agent.output()
-        except OSError:
-            return "(log gone)"
-
-
 class FleetHost:
     """One agent in a host namespace plus its relay; `instance` is the name Prometheus gives it."""
 
@@ -59,7 +46,7 @@ class FleetHost:
         self.state_dir = tempfile.mkdtemp(prefix="fssn-state-", dir=st.workdir)
         config = probe_net.write_config(topo, f"state: {{directory: {self.state_dir}}}\n" + config_body)
         self.agent = st.enter(probe_net.NsAgent(ns, config))
-        st.processes.append(_LogView(f"agent {instance}", self.agent))
+        st.show_log_on_failure(f"agent {instance}", self.agent)
         self.relay = NsRelay(ns.name, self.agent.addresses[0])
         st.callback(self.relay.close)
 

@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import fslib  # noqa: E402
-from fslib import SOURCE_DIR, check, fail  # noqa: E402
+from fslib import SOURCE_DIR, check, fail, free_port  # noqa: E402
 
 try:
     import yaml
@@ -61,13 +60,6 @@ def require_binary(path, package):
     if not os.access(path, os.X_OK):
         fail(f"{path} is missing: install the Debian package {package} (scripts/install-deps.sh test)")
     return path
-
-
-def free_port():
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def poll(pred, timeout, what, interval=0.2):
@@ -148,13 +140,7 @@ class Process:
             return f.read()
 
     def stop(self, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        fslib.stop_process(self.proc, timeout)
         self.log.close()
 
 
@@ -355,6 +341,19 @@ class Prometheus:
         self.proc.stop()
 
 
+class _NamedLog:
+    """A log for Stack.dump_logs: `name` and the output of `source`, or why it is unreadable."""
+
+    def __init__(self, name, source):
+        self.name, self.source = name, source
+
+    def output(self):
+        try:
+            return self.source.output()
+        except OSError as e:
+            return f"(log unreadable: {e})"
+
+
 class Stack(contextlib.ExitStack):
     """Owns every process and directory of one scenario; closes them even when the test fails."""
 
@@ -372,6 +371,11 @@ class Stack(contextlib.ExitStack):
     def dump_logs(self):
         for p in self.processes:
             print(f"----- {p.name} log -----\n{p.output()[-4000:]}", file=sys.stderr)
+
+    def show_log_on_failure(self, name, agent):
+        """Prints `agent`'s log (anything with output()) under `name` if the scenario fails,
+        like the Stack's own daemons'."""
+        self.processes.append(_NamedLog(name, agent))
 
     def enter(self, obj):
         return self.enter_context(obj)
@@ -392,6 +396,19 @@ class Stack(contextlib.ExitStack):
         self.processes.append(prom.proc)
         self.callback(prom.close)
         return prom
+
+    def alerting(self, targets, for_scale, **prometheus_kw):
+        """The alerting path of a scenario: a webhook receiver, an Alertmanager sending to it and
+        a Prometheus scraping `targets` with every shipped rule (`for:` divided by for_scale)
+        that alerts through that Alertmanager. Fails the test unless every rule evaluates.
+        Returns (webhook, alertmanager, prometheus)."""
+        hook = self.webhook()
+        am = self.alertmanager(hook.url)
+        prom = self.prometheus(targets, self.shipped_rules(for_scale=for_scale),
+                               alertmanager=am.address, **prometheus_kw)
+        bad = [r for r in prom.rule_health() if r[2] == "err"]
+        check(not bad, f"shipped rules fail to evaluate: {bad}")
+        return hook, am, prom
 
     def shipped_rules(self, for_scale=1):
         """Every packaging/prometheus/*.yml, copied with `for:` divided by for_scale."""

@@ -62,12 +62,7 @@ def main():
               f"{da.evidence(m, 'pending_sectors', 'increase_7d')}")
         saves_at_growth = value(m, "foreshock_health_history_saves_total")
 
-        hook = st.webhook()
-        am = st.alertmanager(hook.url)
-        prom = st.prometheus({"foreshock": [addr]}, st.shipped_rules(for_scale=FOR_SCALE),
-                             alertmanager=am.address)
-        bad = [r for r in prom.rule_health() if r[2] == "err"]
-        check(not bad, f"shipped rules fail to evaluate: {bad}")
+        hook, am, prom = st.alerting({"foreshock": [addr]}, FOR_SCALE)
         fired = hook.wait_for_alert(ALERT, "firing", {"check": "pending_sectors"}, timeout=60)
         check_alert(fired, ALERT, "critical", "pending_sectors", addr, SERIAL)
         starts_at = fired["startsAt"]

@@ -30,6 +30,19 @@ FLAT = ["2018-03-09", "2018-03-14", "2018-03-21"]
 GREW = "2018-03-22"
 
 
+def wait_pending_sectors_alert(hook, name, severity, addr, summary, description_has):
+    """Waits for the firing pending_sectors alert `name` at the webhook; checks its labels, that
+    its summary is exactly `summary` and that its description holds every phrase of
+    description_has. Returns the alert."""
+    alert = hook.wait_for_alert(name, "firing", {"check": "pending_sectors"}, timeout=60)
+    check_alert(alert, name, severity, "pending_sectors", addr, SERIAL)
+    ann = alert["annotations"]
+    check(ann.get("summary") == summary, f"{severity} summary: {ann.get('summary')!r}")
+    check(all(phrase in ann.get("description", "") for phrase in description_has),
+          f"{severity} description: {ann.get('description')!r}")
+    return alert
+
+
 def main():
     days = backblaze_days(SERIAL, [FIRST_SEEN, *FLAT, GREW])
     # The data itself must say what the scenario claims (guards against a changed fixture).
@@ -47,12 +60,7 @@ def main():
         check(da.status(m, "pending_sectors") == 1,
               f"16 pending sectors first seen should be a warning: {da.status(m, 'pending_sectors')}")
 
-        hook = st.webhook()
-        am = st.alertmanager(hook.url)
-        prom = st.prometheus({"foreshock": [addr]}, st.shipped_rules(for_scale=FOR_SCALE),
-                             alertmanager=am.address)
-        bad = [r for r in prom.rule_health() if r[2] == "err"]
-        check(not bad, f"shipped rules fail to evaluate: {bad}")
+        hook, _, prom = st.alerting({"foreshock": [addr]}, FOR_SCALE)
         prom.wait_for_query('up{job="foreshock"} == 1', timeout=30, what="the first good scrape")
 
         # The disk Prometheus sees is the Backblaze drive.
@@ -61,17 +69,13 @@ def main():
               f"foreshock_disk_info: {info[0]['metric']}")
 
         # Warning: counts present, not growing.
-        warn = hook.wait_for_alert("ForeshockDiskErrorsPresent", "firing",
-                                   {"check": "pending_sectors"}, timeout=60)
-        check_alert(warn, "ForeshockDiskErrorsPresent", "warning", "pending_sectors", addr, SERIAL)
-        ann = warn["annotations"]
-        check(ann.get("summary") == f"disk disk/sda (serial {SERIAL}) on {addr} has pending_sectors",
-              f"warning summary: {ann.get('summary')!r}")
-        check("not growing in the last 7 days" in ann.get("description", ""),
-              f"warning description: {ann.get('description')!r}")
+        warn = wait_pending_sectors_alert(
+            hook, "ForeshockDiskErrorsPresent", "warning", addr,
+            f"disk disk/sda (serial {SERIAL}) on {addr} has pending_sectors",
+            ["not growing in the last 7 days"])
         hook.wait_for_alert("ForeshockDiskErrorsPresent", "firing",
                             {"check": "offline_uncorrectable"}, timeout=30)
-        print("warning:", warn["labels"], ann["summary"])
+        print("warning:", warn["labels"], warn["annotations"]["summary"])
 
         # Unchanged days keep it a warning: rewriting the same counts is not growth.
         for d in FLAT:
@@ -93,15 +97,10 @@ def main():
               and da.evidence(m, "pending_sectors", "smart_197_raw") == 24,
               f"{GREW}: evidence increase_7d {da.evidence(m, 'pending_sectors', 'increase_7d')}, "
               f"smart_197_raw {da.evidence(m, 'pending_sectors', 'smart_197_raw')}")
-        crit = hook.wait_for_alert("ForeshockDiskErrorsGrowing", "firing",
-                                   {"check": "pending_sectors"}, timeout=60)
-        check_alert(crit, "ForeshockDiskErrorsGrowing", "critical", "pending_sectors", addr, SERIAL)
-        ann = crit["annotations"]
-        check(ann.get("summary") == f"disk disk/sda (serial {SERIAL}) on {addr}: pending_sectors growing",
-              f"critical summary: {ann.get('summary')!r}")
-        check("grew within the last 7 days" in ann.get("description", "")
-              and "replace the disk" in ann.get("description", ""),
-              f"critical description: {ann.get('description')!r}")
+        crit = wait_pending_sectors_alert(
+            hook, "ForeshockDiskErrorsGrowing", "critical", addr,
+            f"disk disk/sda (serial {SERIAL}) on {addr}: pending_sectors growing",
+            ["grew within the last 7 days", "replace the disk"])
         crit2 = hook.wait_for_alert("ForeshockDiskErrorsGrowing", "firing",
                                     {"check": "offline_uncorrectable"}, timeout=30)
         check_alert(crit2, "ForeshockDiskErrorsGrowing", "critical", "offline_uncorrectable", addr, SERIAL)
@@ -114,7 +113,7 @@ def main():
         ev = prom.wait_for_query('foreshock_health_evidence{component="disk/sda",check="pending_sectors",'
                                  'evidence="increase_7d"} == 8', timeout=30)
         check(ev, "increase_7d evidence not in Prometheus")
-        print("critical:", crit["labels"], ann["summary"])
+        print("critical:", crit["labels"], crit["annotations"]["summary"])
     print("ok")
 
 

@@ -23,22 +23,11 @@ from probe_net import host_addr4  # noqa: E402
 DELAY_MS = 7000
 PORT = 5432
 DEP = host_addr4(2)
-AGENT_CONFIG = f"""
-collectors:
-  smart: {{enabled: false}}
-  sensors: {{enabled: false}}
-  lldp: {{enabled: false}}
-  netdev: {{interval: 1s, timeout: 1s}}
-  probe:
-    interval: 1s
-    timeout: 1s
-    gateways: false
-    lldp_management: false
-    targets:
-      # 20 s: a 14 s round trip fits before the kernel's SYN retransmission at 15 s.
-      - {{name: orders-db, address: "{DEP}", kind: tcp, port: {PORT}, interval: 2s, timeout: 20s,
-          labels: {{service: postgres}}}}
-"""
+# Timeout 20 s: a 14 s round trip fits before the kernel's SYN retransmission at 15 s.
+AGENT_CONFIG = fslib.probe_config(
+    [f'{{name: orders-db, address: "{DEP}", kind: tcp, port: {PORT}, interval: 2s, timeout: 20s, '
+     'labels: {service: postgres}}'],
+    off=("smart", "sensors", "lldp"), collectors=[("netdev", "{interval: 1s, timeout: 1s}")])
 # Accepts and closes every connection (the probe only measures the handshake).
 LISTENER = f"""
 import socket, sys

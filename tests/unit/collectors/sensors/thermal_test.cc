@@ -1,9 +1,13 @@
 #include "collectors/sensors/thermal.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <system_error>
+#include <vector>
 
 #include "collectors/registry.h"
 #include "core/options.h"
@@ -14,6 +18,28 @@ namespace {
 
 const std::filesystem::path kFixture =
     std::filesystem::path(FORESHOCK_SOURCE_DIR) / "tests/fixtures/sensors/sys";
+
+// A private directory under the test temp dir, removed with its contents when the test ends,
+// also when it fails. Not thread-safe: one test owns it.
+class ScratchDir {
+ public:
+  ScratchDir()
+      : path_(std::filesystem::path(::testing::TempDir()) /
+              ("foreshock-thermal-test-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 TEST(ThermalZone, ReadsTemperatureAndTripPointsOfTheAcpiZone) {
   auto z = readThermalZone(kFixture / "class/thermal/thermal_zone0");
@@ -27,7 +53,8 @@ TEST(ThermalZone, ReadsTemperatureAndTripPointsOfTheAcpiZone) {
 }
 
 TEST(ThermalZone, ReportsAnUnreadableTemperatureWithItsPath) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / "thermal_zone7";
+  ScratchDir scratch;
+  auto dir = scratch.path() / "thermal_zone7";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "type") << "acpitz\n";
   std::ofstream(dir / "temp") << "garbage\n";
@@ -41,7 +68,8 @@ TEST(ThermalZone, ReportsAnUnreadableTemperatureWithItsPath) {
 }
 
 TEST(ThermalZone, ListsZonesInNumericOrder) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / "thermal-list";
+  ScratchDir scratch;
+  auto dir = scratch.path() / "thermal-list";
   for (auto n : {"thermal_zone10", "thermal_zone2", "cooling_device0", "thermal_zoneX"})
     std::filesystem::create_directories(dir / n);
   EXPECT_EQ(listThermalEntries(dir, "thermal_zone"),
