@@ -32,7 +32,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-from fslib import SOURCE_DIR, fail, require_tool  # noqa: E402
+from fslib import fail, free_port, require_tool  # noqa: E402
 
 GUEST_IP = "10.0.2.15"
 AGENT_PORT = 19100
@@ -185,14 +185,6 @@ class GuestAgent:
 
     def close(self):
         self.js.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Lab:
