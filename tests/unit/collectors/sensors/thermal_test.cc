@@ -1,45 +1,22 @@
 #include "collectors/sensors/thermal.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "collectors/registry.h"
 #include "core/options.h"
 #include "tests/unit/collectors/builtin_collector.h"
+#include "tests/unit/temp_dir.h"
 
 namespace foreshock::sensors {
 namespace {
 
 const std::filesystem::path kFixture =
     std::filesystem::path(FORESHOCK_SOURCE_DIR) / "tests/fixtures/sensors/sys";
-
-// A private directory under the test temp dir, removed with its contents when the test ends,
-// also when it fails. Not thread-safe: one test owns it.
-class ScratchDir {
- public:
-  ScratchDir()
-      : path_(std::filesystem::path(::testing::TempDir()) /
-              ("foreshock-thermal-test-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 TEST(ThermalZone, ReadsTemperatureAndTripPointsOfTheAcpiZone) {
   auto z = readThermalZone(kFixture / "class/thermal/thermal_zone0");
@@ -53,7 +30,7 @@ TEST(ThermalZone, ReadsTemperatureAndTripPointsOfTheAcpiZone) {
 }
 
 TEST(ThermalZone, ReportsAnUnreadableTemperatureWithItsPath) {
-  ScratchDir scratch;
+  test::TestTempDir scratch("foreshock-thermal-test");
   auto dir = scratch.path() / "thermal_zone7";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "type") << "acpitz\n";
@@ -68,7 +45,7 @@ TEST(ThermalZone, ReportsAnUnreadableTemperatureWithItsPath) {
 }
 
 TEST(ThermalZone, ListsZonesInNumericOrder) {
-  ScratchDir scratch;
+  test::TestTempDir scratch("foreshock-thermal-test");
   auto dir = scratch.path() / "thermal-list";
   for (auto n : {"thermal_zone10", "thermal_zone2", "cooling_device0", "thermal_zoneX"})
     std::filesystem::create_directories(dir / n);
