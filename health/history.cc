@@ -143,6 +143,12 @@ std::optional<HistoryPoint> HistorySeries::latest() const {
   return std::nullopt;
 }
 
+std::optional<HistoryPoint> HistorySeries::oldest() const {
+  if (!daily.empty()) return daily.front();
+  if (!recent.empty()) return recent.front();
+  return std::nullopt;
+}
+
 double HistorySeries::increase(double now, double window) const {
   double total = 0;
   bool have_prev = false;

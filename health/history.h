@@ -53,6 +53,7 @@ class HistorySeries {
   void add(double t, double v, const HistoryLimits& limits);
   void prune(double now, const HistoryLimits& limits);
   std::optional<HistoryPoint> latest() const;
+  std::optional<HistoryPoint> oldest() const;
   // Increase over (now - window, now] per the kind; 0 with fewer than two points.
   double increase(double now, double window) const;
   // Number of counter resets (drops) seen over (now - window, now].

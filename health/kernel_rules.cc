@@ -109,17 +109,14 @@ struct Rise {
     if (s != nullptr && s->size() >= 2) {
       known = true;
       double inc = s->increase(now, window);
-      // A log counter is exported only from its first event on (a filesystem's first error,
-      // an AER class): before its first recorded point it was zero. When that point lies in
-      // the window, its value is part of the increase; without this a read-only filesystem
-      // turned back to ok one history sample after the error. The sysfs counters (edac_*,
-      // aer_*) count since boot and are exported from the start: their first value is old.
-      const bool log_counter = signal.rfind("edac_", 0) != 0 && signal.rfind("aer_", 0) != 0;
-      bool first = true;
-      s->forEach([&](const HistoryPoint& p) {
-        if (first && log_counter && p.t > now - window) inc += p.v;
-        first = false;
-      });
+      // A log counter was zero before its first recorded point (its first event): when that
+      // point lies in the window, its value is part of the increase; without this a read-only
+      // filesystem turned back to ok one history sample after the error. A sysfs counter's
+      // first value is old (it counts since boot).
+      if (!c->since_boot) {
+        const auto first = s->oldest();
+        if (first && first->t > now - window) inc += first->v;
+      }
       return inc;
     }
     return c->value;
@@ -325,6 +322,7 @@ KernelObservations observeKernel(const Fams& fams) {
       c.component = component;
       c.subject = fill(fm.subject, id);
       c.signal = signal;
+      c.since_boot = !startsWith(fm.family, "foreshock_kernel_");
       c.value += sampleValue(*fam, m);  // e.g. fs errors of one device summed over fs types
     }
   }

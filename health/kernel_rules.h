@@ -22,6 +22,10 @@ struct Observations;
 struct KernelCounter {
   std::string component, subject, signal;
   double value = 0;
+  // Read from sysfs (foreshock_edac_*, foreshock_pcie_aer_*): counts since boot and is exported
+  // from the start. Otherwise a kernel-log counter (foreshock_kernel_*), exported only from its
+  // first event on, so it was zero before its first point.
+  bool since_boot = false;
 };
 
 struct KernelMdArray {
