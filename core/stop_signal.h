@@ -1,6 +1,7 @@
 // The stop request of a background thread that waits in poll(): a flag plus an eventfd that
 // becomes readable when the flag is set, so the thread wakes at once instead of at its next
-// poll timeout. Used by the collectors that own a reader thread (kernel log, LLDP, prober).
+// poll timeout. Used by the collectors that own a reader thread (kernel log, LLDP, prober, netdev
+// link events).
 #pragma once
 
 #include <atomic>

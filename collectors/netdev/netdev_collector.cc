@@ -4,11 +4,9 @@
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -22,6 +20,7 @@
 #include "collectors/netdev/netlink_io.h"
 #include "core/log.h"
 #include "core/name_filter.h"
+#include "core/stop_signal.h"
 
 namespace foreshock {
 
@@ -132,8 +131,8 @@ struct Source {
   FlapTracker tracker;
   std::unique_ptr<NetlinkSocket> events_sock;
   std::thread events_thread;
-  int wake_fd = -1;
-  std::atomic<bool> events_running{false};
+  // Wakes events_thread to exit; one per thread (a stop signal stays set once stopped).
+  std::unique_ptr<StopSignal> events_stop;
 
   std::unique_ptr<EthtoolClient> optics_client;
   std::mutex optics_mu;
@@ -153,13 +152,17 @@ struct Source {
   std::uint64_t dump_retries = 0;
 
   ~Source() {
+    stopEvents();
+    if (ioctl_fd >= 0) ::close(ioctl_fd);
+  }
+
+  // Stops and joins the link event thread, if one runs.
+  void stopEvents() {
     if (events_thread.joinable()) {
-      std::uint64_t one = 1;
-      (void)!::write(wake_fd, &one, sizeof(one));
+      events_stop->stop();
       events_thread.join();
     }
-    if (wake_fd >= 0) ::close(wake_fd);
-    if (ioctl_fd >= 0) ::close(ioctl_fd);
+    events_stop.reset();
   }
 
   Labels extra() const {
@@ -295,21 +298,14 @@ class NetdevCollector final : public Collector {
                    "ethtool netlink unavailable, link details off: " + s.ethtool_error);
     }
     if (s.events_sock) {
-      s.wake_fd = ::eventfd(0, EFD_CLOEXEC);
-      s.events_running = true;
+      s.events_stop = std::make_unique<StopSignal>();
       s.events_thread = std::thread([this, &s] { eventsLoop(s); });
     }
     s.opened = true;
   }
 
   void closeSource(Source& s) {
-    if (s.events_thread.joinable()) {
-      std::uint64_t one = 1;
-      (void)!::write(s.wake_fd, &one, sizeof(one));
-      s.events_thread.join();
-    }
-    if (s.wake_fd >= 0) ::close(s.wake_fd);
-    s.wake_fd = -1;
+    s.stopEvents();
     s.events_sock.reset();
     s.rtnl.reset();
     s.ethtool.reset();
@@ -327,7 +323,7 @@ class NetdevCollector final : public Collector {
   // The event thread: every RTM_NEWLINK/RTM_DELLINK updates the flap tracker with its arrival
   // time, so a carrier change between two polls is counted and time-stamped.
   void eventsLoop(Source& s) {
-    pollfd fds[2] = {{s.events_sock->fd(), POLLIN, 0}, {s.wake_fd, POLLIN, 0}};
+    pollfd fds[2] = {{s.events_sock->fd(), POLLIN, 0}, {s.events_stop->fd(), POLLIN, 0}};
     for (;;) {
       int r = ::poll(fds, 2, -1);
       if (r < 0) {
